@@ -1,0 +1,13 @@
+//! `cfedge serve`: Run the edge. STUB.
+
+use std::process::ExitCode;
+
+/// Arguments.
+#[derive(Debug, clap::Args)]
+pub struct Args {}
+
+/// Run the command.
+pub fn run(_args: Args) -> ExitCode {
+    eprintln!("cfedge serve: not implemented yet");
+    ExitCode::FAILURE
+}
