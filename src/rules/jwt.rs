@@ -556,17 +556,9 @@ pub fn build(
     file: &BTreeMap<String, Spanned<toml::Table>>,
     base: &Path,
 ) -> Result<JwtRuleSet, ConfigError> {
-    let mut entries = HashMap::new();
-    for (name, table) in file {
-        let item = format!("jwt_rules.{name}");
-        let raw: JwtRuleToml = table
-            .get_ref()
-            .clone()
-            .try_into()
-            .map_err(|e: toml::de::Error| ConfigError::new(&item, e.message().to_owned()))?;
-        let rule = build_rule(name, raw, base).map_err(|m| ConfigError::new(&item, m))?;
-        entries.insert(name.clone(), Arc::new(rule));
-    }
+    let entries = super::build_named(file, "jwt_rules", |name, raw: JwtRuleToml| {
+        build_rule(name, raw, base)
+    })?;
     Ok(JwtRuleSet { entries })
 }
 

@@ -57,6 +57,32 @@ impl From<bool> for AnswerAs {
     }
 }
 
+/// Deserialize each `[<section>.<name>]` table into `T` (with its own
+/// `deny_unknown_fields`) and build it; errors name the entry (`section.name`).
+pub(crate) fn build_named<T, R>(
+    file: &std::collections::BTreeMap<String, toml::Spanned<toml::Table>>,
+    section: &str,
+    mut build: impl FnMut(&str, T) -> Result<R, String>,
+) -> Result<std::collections::HashMap<String, std::sync::Arc<R>>, crate::config::ConfigError>
+where
+    T: serde::de::DeserializeOwned,
+{
+    let mut out = std::collections::HashMap::new();
+    for (name, table) in file {
+        let item = format!("{section}.{name}");
+        let raw: T = table
+            .get_ref()
+            .clone()
+            .try_into()
+            .map_err(|e: toml::de::Error| {
+                crate::config::ConfigError::new(&item, e.message().to_owned())
+            })?;
+        let built = build(name, raw).map_err(|m| crate::config::ConfigError::new(&item, m))?;
+        out.insert(name.clone(), std::sync::Arc::new(built));
+    }
+    Ok(out)
+}
+
 /// The value of cookie `name` in the request's `Cookie` header(s).
 pub(crate) fn cookie<'a>(headers: &'a http::HeaderMap, name: &str) -> Option<&'a str> {
     headers

@@ -291,17 +291,9 @@ pub fn build(
     file: &BTreeMap<String, Spanned<toml::Table>>,
     base: &Path,
 ) -> Result<RedirectTableSet, ConfigError> {
-    let mut entries = HashMap::new();
-    for (name, table) in file {
-        let item = format!("redirect_rules.{name}");
-        let raw: TableToml = table
-            .get_ref()
-            .clone()
-            .try_into()
-            .map_err(|e: toml::de::Error| ConfigError::new(&item, e.message().to_owned()))?;
-        let t = build_table(name, raw, base).map_err(|m| ConfigError::new(&item, m))?;
-        entries.insert(name.clone(), Arc::new(t));
-    }
+    let entries = super::build_named(file, "redirect_rules", |name, raw: TableToml| {
+        build_table(name, raw, base)
+    })?;
     Ok(RedirectTableSet { entries })
 }
 
