@@ -110,19 +110,24 @@ pub(crate) fn query_param<'a>(query: Option<&'a str>, name: &str) -> Option<&'a 
         .map(|(_, v)| v)
 }
 
-/// The full URL the viewer asked for: `scheme://host/path?query` (host as sent, port included).
-pub(crate) fn full_url(req: &crate::viewer::ViewerRequest) -> String {
+/// `scheme://host/path` of the request, without the query (host as sent, port included).
+pub(crate) fn base_url(req: &crate::viewer::ViewerRequest) -> String {
     let host = req
         .headers
         .get(http::header::HOST)
         .and_then(|h| h.to_str().ok())
         .unwrap_or("");
-    format!(
-        "{}://{}{}",
-        req.protocol.as_str(),
-        host,
-        req.path_and_query()
-    )
+    format!("{}://{}{}", req.protocol.as_str(), host, req.uri)
+}
+
+/// The full URL the viewer asked for: `scheme://host/path?query`.
+pub(crate) fn full_url(req: &crate::viewer::ViewerRequest) -> String {
+    let mut u = base_url(req);
+    if let Some(q) = &req.querystring {
+        u.push('?');
+        u.push_str(q);
+    }
+    u
 }
 
 #[cfg(test)]
