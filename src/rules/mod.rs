@@ -57,6 +57,24 @@ impl From<bool> for AnswerAs {
     }
 }
 
+/// One line per configured rule set, for `cfedge validate`.
+pub fn describe(features: &crate::features::Features) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(g) = &features.geo {
+        out.push(g.describe());
+    }
+    out.extend(features.jwt_rules.iter().map(|r| r.describe()));
+    out.extend(features.redirect_tables.iter().map(|t| t.describe()));
+    out.extend(features.key_groups.iter().map(|g| g.describe()));
+    out.extend(
+        features
+            .response_headers_policies
+            .custom()
+            .map(|p| p.describe()),
+    );
+    out
+}
+
 /// Deserialize each `[<section>.<name>]` table into `T` (with its own
 /// `deny_unknown_fields`) and build it; errors name the entry (`section.name`).
 pub(crate) fn build_named<T, R>(

@@ -3,8 +3,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[path = "../support/mod.rs"]
+mod support;
+
 mod geo;
 mod jwt;
+mod live;
 mod policies;
 mod redirect;
 mod signed_url;
