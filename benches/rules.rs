@@ -5,7 +5,11 @@
 //!
 //! `cargo bench --bench rules -- --warm-up-time 1 --measurement-time 3`
 
-#![allow(clippy::unwrap_used, clippy::panic, reason = "bench setup fails loudly")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    reason = "bench setup fails loudly"
+)]
 
 use std::hint::black_box;
 use std::net::SocketAddr;

@@ -5,8 +5,9 @@
 //!
 //! 1. **exact** path match (hash map: O(1) in the table size);
 //! 2. **longest prefix** match (a byte trie: O(path length));
-//! 3. **regex** rules, in the order written (compiled once at load); `to`
-//!    may use `$1`, `${name}` captures.
+//! 3. **regex** rules, in the order written (compiled once at load,
+//!    unanchored unless written with `^`/`$`); `to` may use `$1`, `${name}`
+//!    captures.
 //!
 //! Within each kind a rule with a `host` that matches the request's `Host`
 //! wins over a rule without one. Paths are matched as the viewer sent them

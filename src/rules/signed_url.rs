@@ -6,8 +6,9 @@
 //! (`Hash-Algorithm`), CloudFront's URL-safe base64 (`+`→`-`, `=`→`_`,
 //! `/`→`~`). Every rejection is a 403 with CloudFront's XML error body.
 //!
-//! Keys are RSA (PKCS#1 v1.5 signatures, the `rsa` crate). ECDSA public keys
-//! are refused at load: cfedge does not verify ECDSA signed URLs yet.
+//! Keys are RSA 2048 (PKCS#1 v1.5 signatures, the `rsa` crate, SHA1 or
+//! SHA256) or ECDSA P-256 (ASN.1 signatures, `ring`, SHA256 only: an ECDSA
+//! signature presented with SHA1 is refused).
 //!
 //! ```toml
 //! [key_groups.media]
@@ -57,8 +58,23 @@ pub const MSG_ACCESS_DENIED: &str = "Access denied";
 #[derive(Debug)]
 pub struct PublicKey {
     pub id: String,
-    key: RsaPublicKey,
+    key: VerifyKey,
 }
+
+/// The key material of a public key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum VerifyKey {
+    Rsa(RsaPublicKey),
+    /// The uncompressed P-256 point.
+    EcdsaP256(Vec<u8>),
+}
+
+/// The DER prefix of a P-256 SubjectPublicKeyInfo (id-ecPublicKey, prime256v1,
+/// uncompressed point follows).
+const P256_SPKI_PREFIX: [u8; 26] = [
+    0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a,
+    0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00,
+];
 
 /// One key group.
 #[derive(Debug)]
@@ -289,10 +305,19 @@ fn verify_signature(
     policy: &[u8],
     signature: &[u8],
 ) -> Result<(), &'static str> {
-    let (scheme, digest) = hash.digest(policy);
-    key.key
-        .verify(scheme, &digest, signature)
-        .map_err(|_| MSG_ACCESS_DENIED)
+    match &key.key {
+        VerifyKey::Rsa(k) => {
+            let (scheme, digest) = hash.digest(policy);
+            k.verify(scheme, &digest, signature)
+                .map_err(|_| MSG_ACCESS_DENIED)
+        }
+        VerifyKey::EcdsaP256(point) if hash == HashAlgorithm::Sha256 => {
+            ring::signature::UnparsedPublicKey::new(&ring::signature::ECDSA_P256_SHA256_ASN1, point)
+                .verify(policy, signature)
+                .map_err(|_| MSG_ACCESS_DENIED)
+        }
+        VerifyKey::EcdsaP256(_) => Err(MSG_ACCESS_DENIED),
+    }
 }
 
 /// The canned policy CloudFront rebuilds from the URL and `Expires` (spec §7.1).
@@ -491,25 +516,55 @@ pub fn cf_base64_decode(s: &str) -> Option<Vec<u8>> {
 }
 
 /// A private key for signing (the `sign-url` command and tests).
-#[derive(Debug, Clone)]
-pub struct SigningKey(RsaPrivateKey);
+#[derive(Debug)]
+pub enum SigningKey {
+    Rsa(RsaPrivateKey),
+    EcdsaP256(ring::signature::EcdsaKeyPair),
+}
 
 impl SigningKey {
-    /// An RSA private key in PEM (PKCS#8 or PKCS#1).
+    /// An RSA private key in PEM (PKCS#8 or PKCS#1), or an ECDSA P-256 key in PKCS#8 PEM.
     pub fn from_pem(pem: &str) -> Result<SigningKey, String> {
-        RsaPrivateKey::from_pkcs8_pem(pem)
-            .or_else(|_| RsaPrivateKey::from_pkcs1_pem(pem))
-            .map(SigningKey)
-            .map_err(|e| format!("not an RSA private key in PEM: {e}"))
+        if let Ok(k) =
+            RsaPrivateKey::from_pkcs8_pem(pem).or_else(|_| RsaPrivateKey::from_pkcs1_pem(pem))
+        {
+            return Ok(SigningKey::Rsa(k));
+        }
+        let not_a_key = || {
+            "not an RSA private key (PKCS#8 or PKCS#1 PEM) nor an ECDSA P-256 private key (PKCS#8 PEM)"
+                .to_owned()
+        };
+        match rustls_pemfile::read_one(&mut pem.as_bytes()) {
+            Ok(Some(rustls_pemfile::Item::Pkcs8Key(der))) => {
+                ring::signature::EcdsaKeyPair::from_pkcs8(
+                    &ring::signature::ECDSA_P256_SHA256_ASN1_SIGNING,
+                    der.secret_pkcs8_der(),
+                    &ring::rand::SystemRandom::new(),
+                )
+                .map(SigningKey::EcdsaP256)
+                .map_err(|_| not_a_key())
+            }
+            _ => Err(not_a_key()),
+        }
     }
 
     /// Sign a policy; CloudFront base64.
     pub fn sign(&self, policy: &[u8], hash: HashAlgorithm) -> Result<String, String> {
-        let (scheme, digest) = hash.digest(policy);
-        self.0
-            .sign(scheme, &digest)
-            .map(|s| cf_base64_encode(&s))
-            .map_err(|e| format!("signing failed: {e}"))
+        match self {
+            SigningKey::Rsa(k) => {
+                let (scheme, digest) = hash.digest(policy);
+                k.sign(scheme, &digest)
+                    .map(|s| cf_base64_encode(&s))
+                    .map_err(|e| format!("signing failed: {e}"))
+            }
+            SigningKey::EcdsaP256(_) if hash != HashAlgorithm::Sha256 => {
+                Err("an ECDSA key signs with SHA256: use --hash sha256".into())
+            }
+            SigningKey::EcdsaP256(kp) => kp
+                .sign(&ring::rand::SystemRandom::new(), policy)
+                .map(|s| cf_base64_encode(s.as_ref()))
+                .map_err(|_| "signing failed".to_owned()),
+        }
     }
 }
 
@@ -601,7 +656,7 @@ pub fn build(
     file: &BTreeMap<String, Spanned<toml::Table>>,
     base: &Path,
 ) -> Result<KeyGroupSet, ConfigError> {
-    let mut seen: HashMap<String, (String, RsaPublicKey)> = HashMap::new();
+    let mut seen: HashMap<String, (String, VerifyKey)> = HashMap::new();
     let groups = super::build_named(file, "key_groups", |name, raw: KeyGroupToml| {
         let _ = raw.comment;
         if raw.keys.is_empty() {
@@ -648,13 +703,22 @@ pub fn build(
     Ok(KeyGroupSet { groups })
 }
 
-fn parse_public_key(pem: &str) -> Result<RsaPublicKey, String> {
-    RsaPublicKey::from_public_key_pem(pem)
-        .or_else(|_| RsaPublicKey::from_pkcs1_pem(pem))
-        .map_err(|_| {
-            "not an RSA public key in PEM (cfedge verifies RSA signed URLs; ECDSA keys are not supported)"
-                .to_owned()
-        })
+fn parse_public_key(pem: &str) -> Result<VerifyKey, String> {
+    if let Ok(k) =
+        RsaPublicKey::from_public_key_pem(pem).or_else(|_| RsaPublicKey::from_pkcs1_pem(pem))
+    {
+        return Ok(VerifyKey::Rsa(k));
+    }
+    if let Ok(Some(rustls_pemfile::Item::SubjectPublicKeyInfo(der))) =
+        rustls_pemfile::read_one(&mut pem.as_bytes())
+    {
+        if let Some(point) = der.as_ref().strip_prefix(&P256_SPKI_PREFIX[..]) {
+            if point.len() == 65 && point[0] == 0x04 {
+                return Ok(VerifyKey::EcdsaP256(point.to_vec()));
+            }
+        }
+    }
+    Err("not an RSA or ECDSA P-256 public key in PEM (CloudFront accepts RSA 2048 and ECDSA 256 keys)".into())
 }
 
 #[cfg(test)]

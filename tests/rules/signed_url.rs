@@ -25,6 +25,8 @@ const GROUPS: &str = r#"
 keys = [{ id = "KMAIN", public_key_file = "keys/rsa_public.pem" }]
 [key_groups.other]
 keys = [{ id = "KOTHER", public_key_file = "keys/rsa2_public.pem" }]
+[key_groups.ec]
+keys = [{ id = "KEC", public_key_file = "keys/ec256_public.pem" }]
 "#;
 
 fn trusted(names: &[&str]) -> TrustedKeyGroups {
@@ -290,7 +292,7 @@ fn key_group_config_is_validated() {
     let dir = fixtures();
     for (bad, needle) in [
         ("[key_groups.g]\nkeys = []\n", "at least one key"),
-        ("[key_groups.g]\nkeys = [{ id = \"K1\", public_key_file = \"keys/ec256_public.pem\" }]\n", "ECDSA"),
+        ("[key_groups.g]\nkeys = [{ id = \"K1\", public_key_file = \"keys/ec384_public.pem\" }]\n", "P-256"),
         ("[key_groups.g]\nkeys = [{ id = \"K1\", public_key_file = \"keys/nope.pem\" }]\n", "cannot read"),
         ("[key_groups.g]\nkeys = [{ id = \"K1\", public_key_file = \"keys/rsa_public.pem\", x = 1 }]\n", "x"),
         ("[key_groups.g]\nkeys = [{ id = \"K-1\", public_key_file = \"keys/rsa_public.pem\" }]\n", "alphanumeric"),
@@ -385,4 +387,49 @@ fn sign_url_command_round_trips() {
     let mut bad = args(&format!("{BASE}/a"));
     bad.expires = Some("soon".into());
     assert!(render(&bad, now()).is_err());
+}
+
+#[test]
+fn ecdsa_p256_keys_sign_and_verify_with_sha256_only() {
+    let t = trusted(&["ec"]);
+    let ec = SigningKey::from_pem(
+        &std::fs::read_to_string(fixtures().join("keys/ec256_private.pem")).unwrap(),
+    )
+    .unwrap();
+    let url = sign_url(
+        &format!("{BASE}/e?x=1"),
+        &ec,
+        "KEC",
+        &Policy::Canned { expires: NOW + 60 },
+        HashAlgorithm::Sha256,
+    )
+    .unwrap();
+    assert_eq!(check_url(&t, &url), Ok(()));
+    assert!(check_url(&t, &format!("{url}&extra=1")).is_err());
+    // The same signature presented as SHA1 is refused; signing with SHA1 is an error.
+    assert!(check_url(&t, url.strip_suffix("&Hash-Algorithm=SHA256").unwrap()).is_err());
+    assert!(sign_url(
+        &format!("{BASE}/e"),
+        &ec,
+        "KEC",
+        &Policy::Canned { expires: NOW + 60 },
+        HashAlgorithm::Sha1
+    )
+    .is_err());
+    // An RSA signature under the ECDSA key ID fails.
+    let rsa = sign_url(
+        &format!("{BASE}/e"),
+        &key(),
+        "KEC",
+        &Policy::Canned { expires: NOW + 60 },
+        HashAlgorithm::Sha256,
+    )
+    .unwrap();
+    assert_eq!(check_url(&t, &rsa), Err("Access denied"));
+    // Through the command.
+    let mut a = args(&format!("{BASE}/e"));
+    a.key_pair_id = "KEC".into();
+    a.private_key = fixtures().join("keys/ec256_private.pem");
+    a.hash = HashArg::Sha256;
+    assert!(check_url(&t, &render(&a, now()).unwrap()).is_ok());
 }
