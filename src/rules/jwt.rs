@@ -13,10 +13,11 @@
 //!   request before anything else, so a viewer cannot forge them.
 //!
 //! Forwarded claim headers then travel like any viewer header: the origin
-//! gets them only when the behaviour's cache policy lists them, exactly as a
-//! header added by a viewer-request CloudFront Function
-//! [SAMPLES:add-true-client-ip-header/README.md]. Listing them also keys the
-//! cache per claim value, so one user's cached answer never reaches another.
+//! gets them only when the behaviour's cache policy or origin request policy
+//! lists them, exactly as a header added by a viewer-request CloudFront
+//! Function [SAMPLES:add-true-client-ip-header/README.md]. Listing them in the
+//! cache policy also keys the cache per claim value, so one user's cached
+//! answer never reaches another.
 //!
 //! ```toml
 //! [jwt_rules.api]
