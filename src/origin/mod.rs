@@ -1,6 +1,8 @@
 //! Fetching from origins: custom (HTTP/HTTPS) origins through a pooled
 //! hyper client, and local directories served like S3.
 
+pub mod tls;
+
 use std::time::Duration;
 
 use http::{HeaderName, HeaderValue};
