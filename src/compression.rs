@@ -10,13 +10,14 @@
 //!    Accept-Encoding`).
 //!
 //! What gets cached is the compressed variant, under the cache key built
-//! from the *normalised* `Accept-Encoding` ([`normalize_accept_encoding`]),
+//! from the *normalised* `Accept-Encoding` (`cache::key::normalize_accept_encoding`),
 //! so a later viewer with the same normalised value gets the same bytes.
 //!
 //! ```
 //! use bytes::Bytes;
-//! use cfedge::compression::{self, Accepted, Encoding, PlanInput};
-//! use http::{HeaderMap, StatusCode, Version};
+//! use cfedge::cache::key::AcceptEncoding;
+//! use cfedge::compression::{self, Encoding, PlanInput};
+//! use http::{HeaderMap, StatusCode};
 //!
 //! let mut headers = HeaderMap::new();
 //! headers.insert("content-type", "text/html; charset=utf-8".parse().unwrap());
@@ -24,9 +25,7 @@
 //! let body = Bytes::from(vec![b'a'; 2000]);
 //! let input = PlanInput {
 //!     behavior_compress: true,
-//!     policy: Accepted { gzip: true, br: true },
-//!     viewer: Accepted::from_accept_encoding(Some(&"gzip, br".parse().unwrap())),
-//!     viewer_version: Version::HTTP_11,
+//!     accept_encoding: AcceptEncoding::BrGzip,
 //!     status: StatusCode::OK,
 //! };
 //! let enc = compression::plan(&input, &headers, body.len());
@@ -40,7 +39,9 @@ use std::io::Write;
 
 use bytes::Bytes;
 use http::header::{CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, ETAG, VARY};
-use http::{HeaderMap, HeaderValue, StatusCode, Version};
+use http::{HeaderMap, HeaderValue, StatusCode};
+
+use crate::cache::key::AcceptEncoding;
 
 /// Smallest compressible `Content-Length` (spec §8).
 pub const MIN_SIZE: u64 = 1_000;
@@ -123,124 +124,35 @@ impl Encoding {
     }
 }
 
-/// A set of the two encodings CloudFront knows: what a viewer accepts, or
-/// what a cache policy enables (`EnableAcceptEncodingGzip` / `...Brotli`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Accepted {
-    pub gzip: bool,
-    pub br: bool,
-}
-
-impl Accepted {
-    /// What a cache policy enables.
-    pub fn from_policy(policy: &crate::config::CachePolicy) -> Accepted {
-        Accepted {
-            gzip: policy.accept_encoding_gzip,
-            br: policy.accept_encoding_brotli,
-        }
-    }
-
-    /// Parse a viewer's `Accept-Encoding`. Tokens are case-insensitive;
-    /// `*` is not expanded (CloudFront looks for the literal tokens); a
-    /// token with `q=0` is refused (choice: RFC 9110 §12.5.3; CloudFront
-    /// does not document `q` handling).
-    pub fn from_accept_encoding(value: Option<&HeaderValue>) -> Accepted {
-        let mut acc = Accepted::default();
-        let Some(text) = value.and_then(|v| v.to_str().ok()) else {
-            return acc;
-        };
-        for item in text.split(',') {
-            let mut parts = item.split(';');
-            let token = parts.next().unwrap_or("").trim();
-            let refused = parts.any(|p| {
-                let p = p.trim();
-                match p.split_once('=') {
-                    Some((k, v)) if k.trim().eq_ignore_ascii_case("q") => {
-                        v.trim().parse::<f32>().map(|q| q <= 0.0).unwrap_or(false)
-                    }
-                    _ => false,
-                }
-            });
-            if refused {
-                continue;
-            }
-            if token.eq_ignore_ascii_case("gzip") {
-                acc.gzip = true;
-            } else if token.eq_ignore_ascii_case("br") {
-                acc.br = true;
-            }
-        }
-        acc
-    }
-
-    /// Both sets at once.
-    pub fn and(self, other: Accepted) -> Accepted {
-        Accepted {
-            gzip: self.gzip && other.gzip,
-            br: self.br && other.br,
-        }
-    }
-
-    /// The preferred encoding in this set: Brotli first (spec §8).
-    pub fn preferred(self) -> Option<Encoding> {
-        if self.br {
-            Some(Encoding::Brotli)
-        } else if self.gzip {
-            Some(Encoding::Gzip)
-        } else {
-            None
-        }
-    }
-}
-
-/// The normalised `Accept-Encoding` CloudFront puts in the cache key and
-/// forwards to the origin when the cache policy enables gzip and/or Brotli:
-/// only `br` and `gzip` survive, in the order `br,gzip` (choice: the spec
-/// does not give the exact string). HTTP/1.0 viewers get none (spec §8:
-/// "For HTTP/1.0, CloudFront removes Accept-Encoding").
-pub fn normalize_accept_encoding(
-    viewer_version: Version,
-    value: Option<&HeaderValue>,
-    policy: Accepted,
-) -> Option<HeaderValue> {
-    if viewer_version <= Version::HTTP_10 {
-        return None;
-    }
-    let acc = Accepted::from_accept_encoding(value).and(policy);
-    match (acc.br, acc.gzip) {
-        (true, true) => Some(HeaderValue::from_static("br,gzip")),
-        (true, false) => Some(HeaderValue::from_static("br")),
-        (false, true) => Some(HeaderValue::from_static("gzip")),
-        (false, false) => None,
-    }
-}
-
 /// Everything [`plan`] needs besides the origin response headers.
 #[derive(Debug, Clone, Copy)]
 pub struct PlanInput {
     /// The behaviour's `compress` switch.
     pub behavior_compress: bool,
-    /// What the behaviour's cache policy enables ([`Accepted::from_policy`]).
-    pub policy: Accepted,
-    /// What the viewer accepts ([`Accepted::from_accept_encoding`] on the viewer's header).
-    pub viewer: Accepted,
-    /// The viewer's HTTP version.
-    pub viewer_version: Version,
+    /// The viewer's `Accept-Encoding` normalised under the cache policy
+    /// (`cache::key::normalize_accept_encoding`): it already holds only the
+    /// encodings both the policy enables and the viewer accepts, and is
+    /// `Absent` for HTTP/1.0 viewers (spec §8).
+    pub accept_encoding: AcceptEncoding,
     /// The origin response status.
     pub status: StatusCode,
 }
 
 /// Whether to compress this origin response, and how (spec §8). All of:
-/// behaviour `compress`, the encoding enabled in the cache policy and
+/// behaviour `compress`, an encoding enabled in the cache policy and
 /// accepted by the viewer (Brotli preferred), viewer not HTTP/1.0, no
 /// `Content-Encoding` at all, a valid `Content-Length` in 1,000..=10,000,000
 /// equal to the body length (`body_len`; a HEAD response has no body),
 /// status 200/403/404, and a listed media type (parameters ignored).
 pub fn plan(input: &PlanInput, headers: &HeaderMap, body_len: usize) -> Option<Encoding> {
-    if !input.behavior_compress || input.viewer_version <= Version::HTTP_10 {
+    if !input.behavior_compress {
         return None;
     }
-    let encoding = input.policy.and(input.viewer).preferred()?;
+    let encoding = match input.accept_encoding {
+        AcceptEncoding::Br | AcceptEncoding::BrGzip => Encoding::Brotli,
+        AcceptEncoding::Gzip => Encoding::Gzip,
+        AcceptEncoding::Absent | AcceptEncoding::Identity => return None,
+    };
     if !matches!(input.status.as_u16(), 200 | 403 | 404) {
         return None;
     }
@@ -386,17 +298,44 @@ mod tests {
     fn input() -> PlanInput {
         PlanInput {
             behavior_compress: true,
-            policy: Accepted {
-                gzip: true,
-                br: true,
-            },
-            viewer: Accepted {
-                gzip: true,
-                br: true,
-            },
-            viewer_version: Version::HTTP_11,
+            accept_encoding: AcceptEncoding::BrGzip,
             status: StatusCode::OK,
         }
+    }
+
+    fn policy(gzip: bool, br: bool) -> crate::config::CachePolicy {
+        crate::config::CachePolicy {
+            name: "test".into(),
+            id: None,
+            min_ttl: 0,
+            default_ttl: 86400,
+            max_ttl: 31536000,
+            query_strings: crate::config::ListBehavior::None,
+            headers: vec![],
+            cookies: crate::config::ListBehavior::None,
+            accept_encoding_gzip: gzip,
+            accept_encoding_brotli: br,
+        }
+    }
+
+    /// The plan for a viewer `Accept-Encoding`, through the cache key's normalisation.
+    fn plan_for(
+        gzip: bool,
+        br: bool,
+        version: http::Version,
+        ae: Option<&str>,
+    ) -> Option<Encoding> {
+        let mut viewer = HeaderMap::new();
+        if let Some(v) = ae {
+            viewer.insert(http::header::ACCEPT_ENCODING, hv(v));
+        }
+        let accept_encoding =
+            crate::cache::key::normalize_accept_encoding(&policy(gzip, br), &viewer, version);
+        let i = PlanInput {
+            accept_encoding,
+            ..input()
+        };
+        plan(&i, &headers("text/html", 5000), 5000)
     }
 
     fn headers(ct: &str, len: usize) -> HeaderMap {
@@ -417,48 +356,56 @@ mod tests {
     #[test]
     fn brotli_preferred_when_both() {
         assert_eq!(
-            plan(&input(), &headers("text/html", 5000), 5000),
+            plan_for(
+                true,
+                true,
+                http::Version::HTTP_11,
+                Some("gzip, deflate, br")
+            ),
+            Some(Encoding::Brotli)
+        );
+        assert_eq!(
+            plan_for(true, true, http::Version::HTTP_11, Some("br")),
             Some(Encoding::Brotli)
         );
     }
 
     #[test]
     fn gzip_when_viewer_only_gzip_or_policy_only_gzip() {
-        let mut i = input();
-        i.viewer = Accepted::from_accept_encoding(Some(&hv("gzip, deflate")));
         assert_eq!(
-            plan(&i, &headers("text/html", 5000), 5000),
+            plan_for(true, true, http::Version::HTTP_11, Some("gzip, deflate")),
             Some(Encoding::Gzip)
         );
-        let mut i = input();
-        i.policy.br = false;
         assert_eq!(
-            plan(&i, &headers("text/html", 5000), 5000),
+            plan_for(true, false, http::Version::HTTP_11, Some("gzip, br")),
             Some(Encoding::Gzip)
         );
     }
 
     #[test]
     fn nothing_when_no_common_encoding() {
-        let mut i = input();
-        i.viewer = Accepted::from_accept_encoding(Some(&hv("deflate, identity")));
-        assert_eq!(plan(&i, &headers("text/html", 5000), 5000), None);
-        let mut i = input();
-        i.viewer = Accepted::from_accept_encoding(None);
-        assert_eq!(plan(&i, &headers("text/html", 5000), 5000), None);
-        let mut i = input();
-        i.policy = Accepted::default();
-        assert_eq!(plan(&i, &headers("text/html", 5000), 5000), None);
-        let mut i = input();
-        i.viewer = Accepted {
-            gzip: false,
-            br: true,
-        };
-        i.policy = Accepted {
-            gzip: true,
-            br: false,
-        };
-        assert_eq!(plan(&i, &headers("text/html", 5000), 5000), None);
+        assert_eq!(
+            plan_for(
+                true,
+                true,
+                http::Version::HTTP_11,
+                Some("deflate, identity")
+            ),
+            None
+        );
+        assert_eq!(plan_for(true, true, http::Version::HTTP_11, None), None);
+        assert_eq!(
+            plan_for(false, false, http::Version::HTTP_11, Some("gzip, br")),
+            None
+        );
+        assert_eq!(
+            plan_for(true, false, http::Version::HTTP_11, Some("br")),
+            None
+        );
+        assert_eq!(
+            plan_for(true, true, http::Version::HTTP_11, Some("gzip;q=0")),
+            None
+        );
     }
 
     #[test]
@@ -470,11 +417,14 @@ mod tests {
 
     #[test]
     fn http10_viewer_never() {
-        let mut i = input();
-        i.viewer_version = Version::HTTP_10;
-        assert_eq!(plan(&i, &headers("text/html", 5000), 5000), None);
-        i.viewer_version = Version::HTTP_2;
-        assert!(plan(&i, &headers("text/html", 5000), 5000).is_some());
+        assert_eq!(
+            plan_for(true, true, http::Version::HTTP_10, Some("gzip, br")),
+            None
+        );
+        assert_eq!(
+            plan_for(true, true, http::Version::HTTP_2, Some("gzip, br")),
+            Some(Encoding::Brotli)
+        );
     }
 
     #[test]
@@ -569,52 +519,6 @@ mod tests {
     }
 
     #[test]
-    fn accept_encoding_parsing() {
-        let a = Accepted::from_accept_encoding(Some(&hv("GZIP;q=0.5, Br")));
-        assert_eq!(
-            a,
-            Accepted {
-                gzip: true,
-                br: true
-            }
-        );
-        let a = Accepted::from_accept_encoding(Some(&hv("gzip;q=0, br")));
-        assert_eq!(
-            a,
-            Accepted {
-                gzip: false,
-                br: true
-            }
-        );
-        let a = Accepted::from_accept_encoding(Some(&hv("*")));
-        assert_eq!(a, Accepted::default());
-        let a = Accepted::from_accept_encoding(Some(&hv("gzipx, xbr")));
-        assert_eq!(a, Accepted::default());
-    }
-
-    #[test]
-    fn normalised_accept_encoding() {
-        let both = Accepted {
-            gzip: true,
-            br: true,
-        };
-        let n = |v: Version, s: &str, p| normalize_accept_encoding(v, Some(&hv(s)), p);
-        assert_eq!(
-            n(Version::HTTP_11, "gzip, deflate, br", both).unwrap(),
-            "br,gzip"
-        );
-        assert_eq!(n(Version::HTTP_11, "deflate, gzip", both).unwrap(), "gzip");
-        assert_eq!(n(Version::HTTP_2, "br", both).unwrap(), "br");
-        assert_eq!(n(Version::HTTP_11, "deflate", both), None);
-        assert_eq!(n(Version::HTTP_10, "gzip", both), None);
-        let gz = Accepted {
-            gzip: true,
-            br: false,
-        };
-        assert_eq!(n(Version::HTTP_11, "br, gzip", gz).unwrap(), "gzip");
-    }
-
-    #[test]
     fn etag_conversion() {
         let run = |e: Option<&str>| {
             let mut h = HeaderMap::new();
@@ -702,14 +606,6 @@ mod tests {
                 prop_assert_eq!(unbrotli(&compress(Encoding::Brotli, &data).unwrap()), data);
             }
 
-            #[test]
-            fn normalised_value_is_one_of_four(s in "\\PC{0,64}") {
-                if let Ok(v) = HeaderValue::from_str(&s) {
-                    let n = normalize_accept_encoding(Version::HTTP_11, Some(&v), Accepted { gzip: true, br: true });
-                    let n = n.as_ref().map(|v| v.to_str().unwrap());
-                    prop_assert!(matches!(n, None | Some("br,gzip" | "br" | "gzip")), "{n:?}");
-                }
-            }
         }
     }
 }

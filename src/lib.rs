@@ -19,15 +19,18 @@
 
 pub mod behavior;
 pub mod body;
+pub mod cache;
 pub mod cli;
 pub mod cloudfront_functions;
 pub mod compression;
 pub mod config;
 pub mod error;
 pub mod features;
+pub mod headers;
 pub mod js;
 pub mod lambda_edge;
 pub mod origin;
+pub mod pipeline;
 pub mod range;
 pub mod response_headers_policy;
 pub mod responses;

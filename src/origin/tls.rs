@@ -2,8 +2,8 @@
 //! origins, a hyper-util connector that speaks HTTP or HTTPS by URI scheme,
 //! and the classification of client errors into TLS vs connect failures.
 //!
-//! - Which scheme to use is the origin protocol policy (spec §1.2):
-//!   [`origin_scheme`] picks `http`/`https` and the port.
+//! - Which scheme to use is the origin protocol policy (spec §1.2), decided
+//!   by `OriginTarget::from_origin`; this connector follows the URI scheme.
 //! - The origin certificate is verified against the Mozilla roots
 //!   (webpki-roots) plus the origin's `ca_file`, for the origin's domain
 //!   name, which is also the SNI. `insecure_skip_verify = true` accepts
@@ -34,23 +34,7 @@ use rustls::{DigitallySignedStruct, SignatureScheme};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
-use crate::config::{ConfigError, CustomOrigin, OriginProtocolPolicy};
-use crate::viewer::ViewerProtocol;
-
-/// The scheme and port a request to `origin` uses (spec §1.2
-/// `OriginProtocolPolicy`): `match-viewer` follows the viewer's protocol.
-pub fn origin_scheme(origin: &CustomOrigin, viewer: ViewerProtocol) -> (Scheme, u16) {
-    let https = match origin.protocol_policy {
-        OriginProtocolPolicy::HttpOnly => false,
-        OriginProtocolPolicy::HttpsOnly => true,
-        OriginProtocolPolicy::MatchViewer => viewer == ViewerProtocol::Https,
-    };
-    if https {
-        (Scheme::HTTPS, origin.https_port)
-    } else {
-        (Scheme::HTTP, origin.http_port)
-    }
-}
+use crate::config::{Config, ConfigError, CustomOrigin, OriginKind, OriginProtocolPolicy};
 
 /// The rustls client configuration for one origin. `item` names the origin
 /// in errors (e.g. `origins.app`); a relative `ca_file` resolves against
@@ -79,25 +63,100 @@ pub fn client_config(
             roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
         };
         if let Some(ca) = &origin.ca_file {
-            let path = base_dir.join(ca);
-            let err = |m: String| ConfigError::new(format!("{item}.ca_file"), m).in_file(&path);
-            let pem = std::fs::read(&path).map_err(|e| err(format!("cannot read file: {e}")))?;
-            let certs = rustls_pemfile::certs(&mut pem.as_slice())
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| err(format!("invalid PEM: {e}")))?;
-            if certs.is_empty() {
-                return Err(err("no PEM certificate found".into()));
-            }
-            for cert in certs {
-                roots
-                    .add(cert)
-                    .map_err(|e| err(format!("not a usable CA certificate: {e}")))?;
-            }
+            add_ca_file(&mut roots, &base_dir.join(ca), item)?;
         }
         builder.with_root_certificates(roots).with_no_client_auth()
     };
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Arc::new(config))
+}
+
+fn add_ca_file(
+    roots: &mut rustls::RootCertStore,
+    path: &Path,
+    item: &str,
+) -> Result<(), ConfigError> {
+    let err = |m: String| ConfigError::new(format!("{item}.ca_file"), m).in_file(path);
+    let pem = std::fs::read(path).map_err(|e| err(format!("cannot read file: {e}")))?;
+    let certs = rustls_pemfile::certs(&mut pem.as_slice())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| err(format!("invalid PEM: {e}")))?;
+    if certs.is_empty() {
+        return Err(err("no PEM certificate found".into()));
+    }
+    for cert in certs {
+        roots
+            .add(cert)
+            .map_err(|e| err(format!("not a usable CA certificate: {e}")))?;
+    }
+    Ok(())
+}
+
+/// The client TLS configurations of a distribution: one shared default
+/// (public roots) plus one per origin with a `ca_file` or
+/// `insecure_skip_verify`. Indexes are stable, for keying connection pools.
+#[derive(Clone)]
+pub struct TlsProfiles {
+    configs: Vec<Arc<rustls::ClientConfig>>,
+    by_origin: std::collections::HashMap<String, usize>,
+}
+
+impl std::fmt::Debug for TlsProfiles {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsProfiles")
+            .field("profiles", &self.configs.len())
+            .field("by_origin", &self.by_origin)
+            .finish()
+    }
+}
+
+impl TlsProfiles {
+    /// Build every origin's configuration; a bad `ca_file` is a [`ConfigError`].
+    pub fn build(config: &Config) -> Result<TlsProfiles, ConfigError> {
+        let default = CustomOrigin {
+            domain_name: String::new(),
+            protocol_policy: OriginProtocolPolicy::HttpsOnly,
+            http_port: 80,
+            https_port: 443,
+            ca_file: None,
+            insecure_skip_verify: false,
+        };
+        let base = config.base_dir();
+        let mut configs = vec![client_config(&default, "origins", &base)?];
+        let mut by_origin = std::collections::HashMap::new();
+        for o in &config.origins {
+            if let OriginKind::Custom(c) = &o.kind {
+                if c.ca_file.is_some() || c.insecure_skip_verify {
+                    configs.push(client_config(c, &format!("origins.{}", o.id), &base)?);
+                    by_origin.insert(o.id.clone(), configs.len() - 1);
+                }
+            }
+        }
+        Ok(TlsProfiles { configs, by_origin })
+    }
+
+    /// A profile set that refuses every origin certificate (empty root store),
+    /// for when [`TlsProfiles::build`] failed and HTTPS must fail closed.
+    pub fn refuse_all() -> TlsProfiles {
+        let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .map(|b| {
+            b.with_root_certificates(rustls::RootCertStore::empty())
+                .with_no_client_auth()
+        });
+        TlsProfiles {
+            configs: config.map(Arc::new).into_iter().collect(),
+            by_origin: Default::default(),
+        }
+    }
+
+    /// The profile index and configuration for an origin (by id).
+    pub fn for_origin(&self, origin_id: &str) -> Option<(usize, Arc<rustls::ClientConfig>)> {
+        let i = self.by_origin.get(origin_id).copied().unwrap_or(0);
+        self.configs.get(i).map(|c| (i, c.clone()))
+    }
 }
 
 /// Accepts any certificate; handshake signatures are still verified so the
@@ -251,21 +310,6 @@ pub fn classify(err: &(dyn StdError + 'static)) -> OriginFailure {
     } else {
         OriginFailure::Other
     }
-}
-
-/// A description of an error with all its sources, for logs and `EdgeError` texts.
-pub fn describe(err: &(dyn StdError + 'static)) -> String {
-    let mut out = err.to_string();
-    let mut cur = err.source();
-    while let Some(e) = cur {
-        let s = e.to_string();
-        if !out.contains(&s) {
-            out.push_str(": ");
-            out.push_str(&s);
-        }
-        cur = e.source();
-    }
-    out
 }
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;

@@ -89,6 +89,15 @@ pub fn from_config(config: &Config) -> Result<Option<ViewerTls>, ConfigError> {
     load(&resolved, &config.distribution, &config.server.state_dir).map(Some)
 }
 
+/// Check the configured certificates without generating anything (for
+/// `cfedge validate`).
+pub fn check(config: &Config) -> Result<(), ConfigError> {
+    match &config.server.tls {
+        Some(tls) if !tls.certificates.is_empty() => from_config(config).map(drop),
+        _ => Ok(()),
+    }
+}
+
 /// The rustls server configuration for `tls` (see the module docs).
 pub fn server_config(
     tls: &TlsConfig,
