@@ -35,10 +35,19 @@ pub struct Route {
 
 impl Route {
     pub fn ok(body: &str) -> Route {
-        Route { status: 200, headers: vec![], body: Bytes::from(body.to_owned()), delay: Duration::ZERO, truncate: false }
+        Route {
+            status: 200,
+            headers: vec![],
+            body: Bytes::from(body.to_owned()),
+            delay: Duration::ZERO,
+            truncate: false,
+        }
     }
     pub fn status(status: u16, body: &str) -> Route {
-        Route { status, ..Route::ok(body) }
+        Route {
+            status,
+            ..Route::ok(body)
+        }
     }
     pub fn header(mut self, n: &str, v: &str) -> Route {
         self.headers.push((n.to_owned(), v.to_owned()));
@@ -86,7 +95,9 @@ impl Origin {
         let st = state.clone();
         tokio::spawn(async move {
             loop {
-                let Ok((stream, _)) = listener.accept().await else { continue };
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
                 let st = st.clone();
                 tokio::spawn(async move {
                     let svc = service_fn(move |req: Request<Incoming>| {
@@ -112,8 +123,16 @@ impl Origin {
     }
 
     /// Answer `path` with a route computed per request.
-    pub fn route_fn(&self, path: &str, f: impl Fn(&Seen) -> Route + Send + Sync + 'static) -> &Self {
-        self.state.routes.lock().unwrap().insert(path.to_owned(), Arc::new(f));
+    pub fn route_fn(
+        &self,
+        path: &str,
+        f: impl Fn(&Seen) -> Route + Send + Sync + 'static,
+    ) -> &Self {
+        self.state
+            .routes
+            .lock()
+            .unwrap()
+            .insert(path.to_owned(), Arc::new(f));
         self
     }
 
@@ -134,21 +153,39 @@ impl Origin {
     }
 
     pub fn last(&self, path: &str) -> Seen {
-        self.seen(path).pop().expect("origin saw no request for this path")
+        self.seen(path)
+            .pop()
+            .expect("origin saw no request for this path")
     }
 }
 
-async fn answer(st: Arc<State>, req: Request<Incoming>) -> Response<http_body_util::combinators::BoxBody<Bytes, std::io::Error>> {
+async fn answer(
+    st: Arc<State>,
+    req: Request<Incoming>,
+) -> Response<http_body_util::combinators::BoxBody<Bytes, std::io::Error>> {
     let (parts, body) = req.into_parts();
-    let body = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+    let body = body
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
     let seen = Seen {
         method: parts.method.to_string(),
-        path_and_query: parts.uri.path_and_query().map(|p| p.to_string()).unwrap_or_default(),
+        path_and_query: parts
+            .uri
+            .path_and_query()
+            .map(|p| p.to_string())
+            .unwrap_or_default(),
         headers: parts.headers,
         body,
     };
     st.seen.lock().unwrap().push(seen.clone());
-    let path = seen.path_and_query.split('?').next().unwrap_or("/").to_owned();
+    let path = seen
+        .path_and_query
+        .split('?')
+        .next()
+        .unwrap_or("/")
+        .to_owned();
     let handler = st.routes.lock().unwrap().get(&path).cloned();
     let route = match handler {
         Some(h) => h(&seen),
@@ -164,14 +201,22 @@ async fn answer(st: Arc<State>, req: Request<Incoming>) -> Response<http_body_ut
             Err(std::io::Error::other("cut")),
         ]);
         let mut r = Response::new(http_body_util::StreamBody::new(stream).boxed());
-        r.headers_mut().insert("content-length", (route.body.len() + 100).into());
+        r.headers_mut()
+            .insert("content-length", (route.body.len() + 100).into());
         r
     } else {
-        Response::new(Full::new(route.body.clone()).map_err(|e| match e {}).boxed())
+        Response::new(
+            Full::new(route.body.clone())
+                .map_err(|e| match e {})
+                .boxed(),
+        )
     };
     *resp.status_mut() = StatusCode::from_u16(route.status).unwrap();
     for (n, v) in &route.headers {
-        resp.headers_mut().append(http::HeaderName::from_bytes(n.as_bytes()).unwrap(), v.parse().unwrap());
+        resp.headers_mut().append(
+            http::HeaderName::from_bytes(n.as_bytes()).unwrap(),
+            v.parse().unwrap(),
+        );
     }
     resp
 }
@@ -220,12 +265,20 @@ impl Proxy {
         tokio::spawn(server::run(edge.clone(), listener, settings, async move {
             let _ = rx.await;
         }));
-        let client = Client::builder(TokioExecutor::new()).build_http();
-        Proxy { addr, edge, stop: Some(tx), client }
+        let client = Client::builder(TokioExecutor::new())
+            .pool_max_idle_per_host(0)
+            .build_http();
+        Proxy {
+            addr,
+            edge,
+            stop: Some(tx),
+            client,
+        }
     }
 
     pub async fn get(&self, path: &str) -> Got {
-        self.send(Request::get(path).body(Full::default()).unwrap()).await
+        self.send(Request::get(path).body(Full::default()).unwrap())
+            .await
     }
 
     pub async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Got {
@@ -238,17 +291,36 @@ impl Proxy {
 
     /// Send a request (`uri` is a path; the proxy address is filled in).
     pub async fn send(&self, mut req: Request<Full<Bytes>>) -> Got {
-        let pq = req.uri().path_and_query().map(|p| p.to_string()).unwrap_or_else(|| "/".into());
+        let pq = req
+            .uri()
+            .path_and_query()
+            .map(|p| p.to_string())
+            .unwrap_or_else(|| "/".into());
         *req.uri_mut() = format!("http://{}{}", self.addr, pq).parse().unwrap();
-        let resp = self.client.request(req).await.expect("request to the edge failed");
+        let resp = self
+            .client
+            .request(req)
+            .await
+            .expect("request to the edge failed");
         let (parts, body) = resp.into_parts();
-        let body = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
-        Got { status: parts.status.as_u16(), headers: parts.headers, body }
+        let body = body
+            .collect()
+            .await
+            .map(|b| b.to_bytes())
+            .unwrap_or_default();
+        Got {
+            status: parts.status.as_u16(),
+            headers: parts.headers,
+            body,
+        }
     }
 
     /// Call the pipeline in process (no socket), for cheap tests.
     pub async fn handle(&self, req: Request<EdgeBody>) -> Response<EdgeBody> {
-        let conn = cfedge::pipeline::ConnInfo { client_addr: "127.0.0.1:40000".parse().unwrap(), protocol: cfedge::viewer::ViewerProtocol::Http };
+        let conn = cfedge::pipeline::ConnInfo {
+            client_addr: "127.0.0.1:40000".parse().unwrap(),
+            protocol: cfedge::viewer::ViewerProtocol::Http,
+        };
         self.edge.handle(req, conn).await
     }
 }
@@ -274,6 +346,15 @@ target_origin = "app"
 
 {extra}
 "#
+    )
+}
+
+/// Like [`config_for`], with the default behaviour using cache policy `policy`.
+pub fn config_policy(origin_url: &str, policy: &str, extra: &str) -> String {
+    config_for(origin_url, extra).replacen(
+        "target_origin = \"app\"",
+        &format!("target_origin = \"app\"\ncache_policy = \"{policy}\""),
+        1,
     )
 }
 
