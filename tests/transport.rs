@@ -72,11 +72,9 @@ fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     p
 }
 
-fn client_config(roots: &[CertificateDer<'static>], alpn: &[&[u8]]) -> Arc<rustls::ClientConfig> {
+fn client_config(root: &CertificateDer<'static>, alpn: &[&[u8]]) -> Arc<rustls::ClientConfig> {
     let mut store = rustls::RootCertStore::empty();
-    for r in roots {
-        store.add(r.clone()).unwrap();
-    }
+    store.add(root.clone()).unwrap();
     let mut c = rustls::ClientConfig::builder_with_provider(Arc::new(
         rustls::crypto::ring::default_provider(),
     ))
@@ -275,19 +273,15 @@ async fn generated_certificate_serves_https_h1_and_h2_and_is_reused() {
         "d123.cloudfront.net",
         "www.example.test",
     ] {
-        let s = tls_connect(
-            edge.https,
-            name,
-            client_config(&[ca.clone()], &[b"h2", b"http/1.1"]),
-        )
-        .await
-        .unwrap();
+        let s = tls_connect(edge.https, name, client_config(&ca, &[b"h2", b"http/1.1"]))
+            .await
+            .unwrap();
         assert_eq!(s.get_ref().1.alpn_protocol(), Some(&b"h2"[..]), "{name}");
     }
     let s = tls_connect(
         edge.https,
         "localhost",
-        client_config(&[ca.clone()], &[b"h2", b"http/1.1"]),
+        client_config(&ca, &[b"h2", b"http/1.1"]),
     )
     .await
     .unwrap();
@@ -304,32 +298,23 @@ async fn generated_certificate_serves_https_h1_and_h2_and_is_reused() {
     .await;
     assert_eq!(plain.status, 403);
 
-    let s = tls_connect(
-        edge.https,
-        "localhost",
-        client_config(&[ca.clone()], &[b"http/1.1"]),
-    )
-    .await
-    .unwrap();
+    let s = tls_connect(edge.https, "localhost", client_config(&ca, &[b"http/1.1"]))
+        .await
+        .unwrap();
     assert_eq!(s.get_ref().1.alpn_protocol(), Some(&b"http/1.1"[..]));
     let r = get_over(s, false, "localhost", "/hello").await;
     assert_eq!((r.status, r.version), (200, Version::HTTP_11));
     assert_eq!(r.headers["x-cache"], "Hit from cloudfront");
 
     // Without ALPN the connection is HTTP/1.1.
-    let s = tls_connect(edge.https, "localhost", client_config(&[ca.clone()], &[]))
+    let s = tls_connect(edge.https, "localhost", client_config(&ca, &[]))
         .await
         .unwrap();
     assert_eq!(s.get_ref().1.alpn_protocol(), None);
     assert_eq!(get_over(s, false, "localhost", "/hello").await.status, 200);
 
     // A name outside the certificate does not verify.
-    let err = tls_connect(
-        edge.https,
-        "elsewhere.test",
-        client_config(&[ca.clone()], &[]),
-    )
-    .await;
+    let err = tls_connect(edge.https, "elsewhere.test", client_config(&ca, &[])).await;
     assert!(err.is_err());
 
     // Reused on the next start: same CA, same leaf.
@@ -356,25 +341,21 @@ async fn generated_certificate_serves_https_h1_and_h2_and_is_reused() {
         leaf_before,
         "leaf re-issued"
     );
-    tls_connect(
-        edge2.https,
-        "new.example.test",
-        client_config(&[ca.clone()], &[]),
-    )
-    .await
-    .unwrap();
+    tls_connect(edge2.https, "new.example.test", client_config(&ca, &[]))
+        .await
+        .unwrap();
 
     // An unreadable leaf is re-issued; an unreadable CA is replaced.
     std::fs::write(state.path().join("tls/localhost.pem"), "garbage").unwrap();
     let edge3 = start_tls_edge(&toml2).await;
-    tls_connect(edge3.https, "localhost", client_config(&[ca.clone()], &[]))
+    tls_connect(edge3.https, "localhost", client_config(&ca, &[]))
         .await
         .unwrap();
     std::fs::write(state.path().join("tls/ca.key.pem"), "garbage").unwrap();
     let edge4 = start_tls_edge(&toml2).await;
     assert_ne!(std::fs::read(&ca_path).unwrap(), ca_pem, "new CA");
     assert!(
-        tls_connect(edge4.https, "localhost", client_config(&[ca], &[]))
+        tls_connect(edge4.https, "localhost", client_config(&ca, &[]))
             .await
             .is_err(),
         "old CA no longer trusted"
@@ -414,7 +395,7 @@ async fn given_certificates_are_chosen_by_sni_with_wildcards_and_fallback() {
     let s = tls_connect(
         edge.https,
         "x.other.test",
-        client_config(&[ca.der()], &[b"h2"]),
+        client_config(&ca.der(), &[b"h2"]),
     )
     .await
     .unwrap();
@@ -727,13 +708,9 @@ async fn match_viewer_uses_https_for_https_viewers() {
         .next()
         .unwrap()
         .unwrap();
-    let s = tls_connect(
-        edge.https,
-        "localhost",
-        client_config(&[viewer_ca], &[b"h2"]),
-    )
-    .await
-    .unwrap();
+    let s = tls_connect(edge.https, "localhost", client_config(&viewer_ca, &[b"h2"]))
+        .await
+        .unwrap();
     assert_eq!(
         &get_over(s, true, "localhost", "/mv").await.body[..],
         b"secure /mv"
