@@ -391,6 +391,11 @@ async fn given_certificates_are_chosen_by_sni_with_wildcards_and_fallback() {
         der1,
         "fallback to the first"
     );
+    assert_eq!(
+        presented(edge.https, "127.0.0.1").await,
+        der1,
+        "no SNI (IP address): the first"
+    );
     // A verifying client succeeds with the matching certificate, over HTTP/2.
     let s = tls_connect(
         edge.https,
