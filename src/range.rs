@@ -217,6 +217,34 @@ pub fn apply(plan: &RangePlan, headers: &mut HeaderMap, body: Bytes) -> (StatusC
     }
 }
 
+/// `If-Range` (RFC 9110 §13.1.5): the range is served only when the
+/// validator matches the object: an entity tag by strong comparison, or a
+/// date equal to `Last-Modified`. Otherwise the full object is served.
+/// No `If-Range` always allows the range.
+pub fn if_range_allows(if_range: Option<&HeaderValue>, object: &HeaderMap) -> bool {
+    let Some(v) = if_range else {
+        return true;
+    };
+    let v = v.as_bytes();
+    if v.starts_with(b"\"") {
+        // Strong comparison: neither may be weak.
+        return object
+            .get(http::header::ETAG)
+            .is_some_and(|e| e.as_bytes() == v);
+    }
+    if v.starts_with(b"W/") {
+        return false;
+    }
+    let (Ok(date), Some(lm)) = (
+        std::str::from_utf8(v).map(httpdate::parse_http_date),
+        object.get(http::header::LAST_MODIFIED),
+    ) else {
+        return false;
+    };
+    let lm = lm.to_str().ok().map(httpdate::parse_http_date);
+    matches!((date, lm), (Ok(d), Some(Ok(l))) if d == l)
+}
+
 fn slice(body: &Bytes, r: ByteRange) -> Option<Bytes> {
     let start = usize::try_from(r.start).ok()?;
     let end = usize::try_from(r.end).ok()?.checked_add(1)?;
@@ -322,6 +350,30 @@ mod tests {
         assert_eq!(p("bytes=2-3,20-30", 10), RangePlan::Single(r(2, 3)));
         // Empty object: served whole.
         assert_eq!(p("bytes=0-1", 0), RangePlan::Full);
+    }
+
+    #[test]
+    fn if_range_rules() {
+        let mut obj = HeaderMap::new();
+        obj.insert(http::header::ETAG, HeaderValue::from_static("\"v1\""));
+        obj.insert(
+            http::header::LAST_MODIFIED,
+            HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"),
+        );
+        let ok = |v: &str| if_range_allows(Some(&HeaderValue::from_str(v).unwrap()), &obj);
+        assert!(if_range_allows(None, &obj));
+        assert!(ok("\"v1\""));
+        assert!(!ok("\"v2\""));
+        assert!(!ok("W/\"v1\""), "weak tags never match");
+        assert!(ok("Wed, 21 Oct 2015 07:28:00 GMT"));
+        assert!(!ok("Wed, 21 Oct 2015 07:28:01 GMT"));
+        assert!(!ok("garbage"));
+        let mut weak = HeaderMap::new();
+        weak.insert(http::header::ETAG, HeaderValue::from_static("W/\"v1\""));
+        assert!(!if_range_allows(
+            Some(&HeaderValue::from_static("W/\"v1\"")),
+            &weak
+        ));
     }
 
     #[test]

@@ -932,3 +932,48 @@ async fn ranges_are_served_from_the_cached_object() {
     }
     assert_eq!(origin.hits("/file.bin"), 1);
 }
+
+#[tokio::test(start_paused = true)]
+async fn revalidated_compressed_object_keeps_its_weak_etag() {
+    let origin = Origin::start().await;
+    let page = text_body(3000);
+    let body = page.clone();
+    origin.route_fn("/r.js", move |seen| {
+        if seen.headers.get("if-none-match").is_some() {
+            Route::status(304, "").header("etag", "\"v1\"")
+        } else {
+            Route::ok(&body)
+                .header("content-type", "application/javascript")
+                .header("etag", "\"v1\"")
+                .header("cache-control", "max-age=10")
+        }
+    });
+    let proxy = Proxy::start(&config_for(&origin.url(), "compress = true")).await;
+    let ae = [("accept-encoding", "br")];
+    assert_eq!(
+        proxy.get_with("/r.js", &ae).await.header("etag"),
+        Some("W/\"v1\"")
+    );
+    tokio::time::advance(std::time::Duration::from_secs(11)).await;
+    let r = proxy.get_with("/r.js", &ae).await;
+    assert_eq!(r.x_cache(), "RefreshHit from cloudfront");
+    assert_eq!(origin.last("/r.js").headers["if-none-match"], "W/\"v1\"");
+    assert_eq!(r.header("etag"), Some("W/\"v1\""));
+    assert_eq!(r.header("content-encoding"), Some("br"));
+    assert_eq!(unbrotli(&r.body), page.as_bytes());
+}
+
+#[tokio::test]
+async fn if_range_must_match_the_cached_object() {
+    let origin = Origin::start().await;
+    origin.route("/tagged", Route::ok("0123456789").header("etag", "\"t1\""));
+    let proxy = Proxy::start(&config_for(&origin.url(), "")).await;
+    let matching = proxy
+        .get_with("/tagged", &[("range", "bytes=0-1"), ("if-range", "\"t1\"")])
+        .await;
+    assert_eq!((matching.status, matching.text().as_str()), (206, "01"));
+    let stale = proxy
+        .get_with("/tagged", &[("range", "bytes=0-1"), ("if-range", "\"t0\"")])
+        .await;
+    assert_eq!((stale.status, stale.text().as_str()), (200, "0123456789"));
+}

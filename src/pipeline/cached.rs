@@ -313,6 +313,15 @@ impl Edge {
                 headers.insert(name, v.clone());
             }
         }
+        // An object the edge compressed keeps a weak ETag (spec §8).
+        if old.headers.contains_key(header::CONTENT_ENCODING)
+            && old
+                .headers
+                .get(header::ETAG)
+                .is_some_and(|e| e.as_bytes().starts_with(b"W/"))
+        {
+            compression::weaken_etag(&mut headers);
+        }
         let freshness = match freshness::decide(
             policy,
             old.status,
@@ -409,7 +418,8 @@ fn hit(o: &CachedObject, status: CacheStatus, request: &ViewerRequest, now: Inst
 }
 
 /// A viewer `Range` on a GET is served from the full object (spec §8):
-/// 206 (single or multipart), 416, or 200 when the header is ignored.
+/// 206 (single or multipart), 416, or 200 when the header is ignored or
+/// `If-Range` does not match.
 fn ranged(
     request: &ViewerRequest,
     status: StatusCode,
@@ -420,6 +430,9 @@ fn ranged(
         Some(r) if request.method == Method::GET && status == StatusCode::OK => r,
         _ => return (status, body),
     };
+    if !range::if_range_allows(request.headers.get(header::IF_RANGE), headers) {
+        return (status, body);
+    }
     let plan = range::plan(Some(range), body.len() as u64);
     range::apply(&plan, headers, body)
 }
