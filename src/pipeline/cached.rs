@@ -219,7 +219,9 @@ impl Edge {
                     &parts.headers,
                     bytes.len(),
                 ) {
-                    Some(enc) if complete => compression::apply(enc, &mut parts.headers, bytes),
+                    Some(enc) if complete => {
+                        compression::apply_offloaded(enc, &mut parts.headers, bytes).await
+                    }
                     _ => bytes,
                 };
                 let mut viewer_headers = parts.headers.clone();
