@@ -30,6 +30,7 @@ pub mod headers;
 pub mod js;
 pub mod lambda_edge;
 pub mod origin;
+pub mod origin_request_policy;
 pub mod pipeline;
 pub mod range;
 pub mod response_headers_policy;

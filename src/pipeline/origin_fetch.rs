@@ -166,8 +166,12 @@ impl Edge {
         } else {
             req.method.clone()
         };
-        let query =
-            crate::cache::key::selected_query(&behavior.cache_policy, req.querystring.as_deref());
+        // Everything in the cache key is forwarded, plus what the origin request policy adds.
+        let orp = behavior.origin_request_policy.as_deref();
+        let query = crate::cache::key::filter_query(req.querystring.as_deref(), |n| {
+            behavior.cache_policy.query_strings.includes(n)
+                || orp.is_some_and(|o| o.query_strings.includes(n))
+        });
         let mut path_and_query =
             String::with_capacity(target.origin_path.len() + req.uri.len() + 16);
         path_and_query.push_str(&target.origin_path);
