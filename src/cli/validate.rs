@@ -18,7 +18,13 @@ pub struct Args {
 
 /// Run the command.
 pub fn run(args: Args) -> ExitCode {
-    match Config::load(&args.config) {
+    let loaded = Config::load(&args.config).and_then(|c| {
+        // Certificates and CA files are read now, so their errors show here too.
+        crate::server::tls::check(&c)?;
+        crate::origin::tls::TlsProfiles::build(&c)?;
+        Ok(c)
+    });
+    match loaded {
         Ok(c) => {
             print!("{}", describe(&c));
             ExitCode::SUCCESS
