@@ -82,6 +82,7 @@ pub struct InvocationContext<'a> {
 }
 
 /// What a viewer-request function decided.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 #[expect(
     clippy::large_enum_variant,
