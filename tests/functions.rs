@@ -669,3 +669,121 @@ fn test_events_without_event_type_need_the_flag() {
         EventType::ViewerRequest
     );
 }
+
+// === config ===
+
+fn config_with(
+    dir: &std::path::Path,
+    files: &[(&str, &str)],
+    extra: &str,
+) -> Result<cfedge::config::Config, cfedge::config::ConfigError> {
+    for (name, text) in files {
+        std::fs::write(dir.join(name), text).unwrap();
+    }
+    let toml = format!(
+        "[origins.app]\nurl = \"http://127.0.0.1:8080\"\n\n[default_behavior]\ntarget_origin = \"app\"\n{extra}"
+    );
+    let path = dir.join("cfedge.toml");
+    std::fs::write(&path, toml).unwrap();
+    cfedge::config::Config::load(&path)
+}
+
+#[test]
+fn config_loads_functions_with_kvs_and_associations() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config_with(
+        dir.path(),
+        &[("f.js", "import cf from 'cloudfront';\nasync function handler(e) { return e.request; }"), ("s.json", r#"{"a": "b"}"#)],
+        "function_associations = { viewer_request = \"f\" }\n[functions.f]\nfile = \"f.js\"\nkey_value_store = \"s\"\n[key_value_stores.s]\nfile = \"s.json\"\n",
+    )
+    .unwrap();
+    assert!(cfg
+        .default_behavior
+        .features
+        .viewer_request_function
+        .is_some());
+    assert_eq!(
+        cfg.features.functions.get("f").unwrap().dialect(),
+        Dialect::CloudFrontJs2
+    );
+}
+
+#[test]
+fn config_errors_name_the_item_and_position() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = config_with(
+        dir.path(),
+        &[("f.js", "function handler(e) {\n  var x = ;\n}")],
+        "[functions.f]\nfile = \"f.js\"\n",
+    )
+    .unwrap_err();
+    assert_eq!(e.item, "functions.f");
+    assert_eq!(e.line, Some(2));
+    assert!(e.column.is_some());
+    assert!(e.to_string().contains("f.js:2:"), "{e}");
+
+    let e = config_with(
+        dir.path(),
+        &[(
+            "f.js",
+            "function handler(e) { let x = 1; return e.request; }",
+        )],
+        "[functions.f]\nfile = \"f.js\"\nruntime = \"cloudfront-js-1.0\"\n",
+    )
+    .unwrap_err();
+    assert!(e.message.contains("'let'"), "{e}");
+
+    let e = config_with(
+        dir.path(),
+        &[("f.js", "function handler(e) { return e.request; }")],
+        "[functions.f]\nfile = \"f.js\"\nruntime = \"nodejs\"\n",
+    )
+    .unwrap_err();
+    assert!(e.message.contains("nodejs"), "{e}");
+
+    let e = config_with(
+        dir.path(),
+        &[("f.js", "function handler(e) { return e.request; }")],
+        "[functions.f]\nfile = \"f.js\"\nkey_value_store = \"nope\"\n",
+    )
+    .unwrap_err();
+    assert!(e.message.contains("nope"), "{e}");
+
+    let e = config_with(dir.path(), &[], "[functions.f]\nfile = \"missing.js\"\n").unwrap_err();
+    assert!(e.message.contains("missing.js"), "{e}");
+
+    let e = config_with(
+        dir.path(),
+        &[("f.js", "function handler(e) { return e.request; }")],
+        "function_associations = { viewer_request = \"g\" }\n[functions.f]\nfile = \"f.js\"\n",
+    )
+    .unwrap_err();
+    assert!(e.message.contains("\"g\""), "{e}");
+
+    let big = format!(
+        "function handler(e) {{ return e.request; }}\n//{}",
+        "x".repeat(10 * 1024)
+    );
+    let e = config_with(
+        dir.path(),
+        &[("big.js", &big)],
+        "[functions.f]\nfile = \"big.js\"\n",
+    )
+    .unwrap_err();
+    assert!(e.message.contains("10240"), "{e}");
+    let ok = config_with(
+        dir.path(),
+        &[("big.js", &big)],
+        "[functions.f]\nfile = \"big.js\"\n[distribution]\nallow_oversized_functions = true\n",
+    );
+    assert!(ok.is_ok(), "{:?}", ok.err());
+
+    let e = config_with(
+        dir.path(),
+        &[("s.json", &format!(r#"{{"k": "{}"}}"#, "v".repeat(2000)))],
+        "[key_value_stores.s]\nfile = \"s.json\"\n",
+    )
+    .unwrap_err();
+    assert_eq!(e.item, "key_value_stores.s");
+    assert!(e.message.contains("1024"), "{e}");
+}
