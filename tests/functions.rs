@@ -436,17 +436,28 @@ fn overriding_inherited_methods_still_works() {
 
 #[test]
 fn runaway_loops_and_recursion_are_throttled_and_the_engine_recovers() {
+    // A small instruction limit keeps this quick in debug builds; the rule is the same.
+    cfedge::js::set_thread_instruction_limit(1_000_000);
     for code in [
         "function handler(e) { while (true) {} }",
         "function handler(e) { try { while (true) {} } catch (x) { return e.request; } }",
         "function handler(e) { function f(n) { return f(n + 1) + 1; } return f(0); }",
         "function handler(e) { function f() { try { return f(); } catch (x) { return f(); } } return f(); }",
+        // Callbacks run by native functions: each frame's loop counter stays
+        // low, the instruction budget stops it.
+        "function handler(e) { var a = new Array(5000).fill(0); a.forEach(function () { a.forEach(function () {}); }); return e.request; }",
+        "function handler(e) { var s = 'a'.repeat(5000); while (true) { s.replace(/a/g, function () { return 'b'; }); } }",
     ] {
         let r = run2(code);
         assert!(r.error_message.starts_with("function throttled"), "{code}: {}", r.error_message);
         let ok = run2("function handler(e) { return e.request; }");
         assert!(ok.succeeded(), "engine unusable after {code}: {}", ok.error_message);
     }
+    // Legitimate work well under the limit is not stopped, however many times it runs.
+    for _ in 0..200 {
+        assert!(run2("function handler(e) { var s = 0; for (var i = 0; i < 1000; i++) { s += i; } return e.request; }").succeeded());
+    }
+    cfedge::js::set_thread_instruction_limit(cfedge::js::INVOCATION_INSTRUCTION_LIMIT);
 }
 
 /// Run `code` with `budget` and check that it was throttled.

@@ -15,18 +15,20 @@
 //!   `Date` is the invocation's start time (spec §4.1) through a clock that
 //!   only moves between invocations.
 //! - Runaways: boa's loop-iteration and recursion limits stop JS code that
-//!   never yields (uncatchable by the function); they map to
-//!   `FunctionThrottledError`, as does any invocation whose wall time
-//!   exceeds the budget. An engine that hit a limit or panicked is retired
-//!   and rebuilt on the next call.
+//!   never yields (uncatchable by the function), and an instruction budget
+//!   (boa's `fuzz` counter, see [`INVOCATION_INSTRUCTION_LIMIT`]) bounds all
+//!   JS work, including loops and callbacks run from native functions such
+//!   as `forEach` or `replace`, which the per-frame loop limit does not see.
+//!   These map to `FunctionThrottledError`, as does any invocation whose wall
+//!   time exceeds the budget. An engine that hit a limit or panicked is
+//!   retired and rebuilt on the next call.
 //!
-//! The one thing that cannot be interrupted is a single native call that
-//! runs long, chiefly a backtracking regular expression: boa (and its regex
-//! engine, regress) has no interrupt hook. Such a call runs to completion on
-//! the worker thread; the invocation is then answered with
-//! `FunctionThrottledError`. The inputs a function sees are bounded by the
-//! request limits (URL ≤ 8 KB, headers ≤ 32 KB), and the budget test in
-//! `tests/functions.rs` pins the behaviour.
+//! The one thing that cannot be interrupted is a single long native call,
+//! chiefly a backtracking regular expression: boa's regex engine (regress)
+//! has no interrupt hook and its steps are not VM instructions. Such a call
+//! runs to completion on the worker thread; the invocation is then answered
+//! with `FunctionThrottledError`. Its inputs are bounded by the request
+//! limits (URL ≤ 8 KB, headers ≤ 32 KB); `tests/functions.rs` pins this.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -56,6 +58,29 @@ use crate::cloudfront_functions::FunctionError;
 pub const LOOP_ITERATION_LIMIT: u64 = 100_000;
 /// Nested calls before an invocation is stopped.
 pub const RECURSION_LIMIT: usize = 256;
+/// Most VM instructions one invocation may execute (default): a hard bound
+/// on any JS work, including loops inside callbacks of native functions
+/// (`forEach`, `replace`, `sort`...), which the per-frame loop limit does
+/// not see. About 0.2 s of work in a release build.
+///
+/// boa's instruction counter only counts down over an engine's life and
+/// cannot be reset, so the limit is enforced by giving each engine this many
+/// instructions and replacing it before an invocation once fewer than a
+/// quarter are left: every invocation may run at least a quarter of the
+/// limit, and none more than the limit.
+pub const INVOCATION_INSTRUCTION_LIMIT: usize = 16_000_000;
+
+thread_local! {
+    static INSTRUCTION_LIMIT: Cell<usize> = const { Cell::new(INVOCATION_INSTRUCTION_LIMIT) };
+}
+
+/// Set the instruction limit for engines created on this thread from now on
+/// (tests use a small one; the default is [`INVOCATION_INSTRUCTION_LIMIT`]).
+/// The current engine is replaced at its next invocation.
+pub fn set_thread_instruction_limit(limit: usize) {
+    INSTRUCTION_LIMIT.with(|l| l.set(limit.max(1000)));
+    release_thread_engine();
+}
 
 /// Per-invocation facts the native helpers read and write.
 #[derive(Debug, Default)]
@@ -169,6 +194,7 @@ impl Engine {
         let mut ctx = ContextBuilder::new()
             .host_hooks(Rc::new(Hooks))
             .clock(clock.clone())
+            .instructions_remaining(INSTRUCTION_LIMIT.with(Cell::get))
             .build()?;
         let limits = ctx.runtime_limits_mut();
         limits.set_loop_iteration_limit(LOOP_ITERATION_LIMIT);
@@ -493,6 +519,20 @@ pub fn invoke(code: &FunctionCode, event: &Event, opts: &InvokeOptions) -> Invoc
                 Ok(Ok(e)) => slot.0 = Some(e),
                 Ok(Err(e)) => return failed(FunctionError::Execution(format!("engine start-up failed: {e}"))),
                 Err(_) => return failed(FunctionError::Execution("engine start-up panicked".into())),
+            }
+        }
+        // An engine whose instruction budget could run out mid-invocation is
+        // replaced first, so every invocation gets at least the full limit.
+        if slot
+            .0
+            .as_ref()
+            .is_some_and(|e| e.ctx.instructions_remaining() < INSTRUCTION_LIMIT.with(Cell::get) / 4)
+        {
+            let old = slot.0.take();
+            drop(old);
+            match catch_unwind(Engine::new) {
+                Ok(Ok(e)) => slot.0 = Some(e),
+                _ => return failed(FunctionError::Execution("engine start-up failed".into())),
             }
         }
         let Some(engine) = slot.0.as_mut() else {

@@ -16,7 +16,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use engine::{release_thread_engine, LOOP_ITERATION_LIMIT, RECURSION_LIMIT};
+pub use engine::{
+    release_thread_engine, set_thread_instruction_limit, INVOCATION_INSTRUCTION_LIMIT,
+    LOOP_ITERATION_LIMIT, RECURSION_LIMIT,
+};
 pub use natives::MAX_LOG_BYTES;
 
 use crate::cloudfront_functions::event::{Event, Output};
