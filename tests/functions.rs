@@ -165,8 +165,16 @@ fn date_is_fixed_for_the_invocation() {
 
 #[test]
 fn console_log_is_captured_and_capped() {
-    let r = run2("function handler(event) { console.log('hello'); console.log({a: 1}); return event.request; }");
-    assert_eq!(r.logs, vec!["hello".to_owned(), "{\"a\":1}".to_owned()]);
+    let r = run2("function handler(event) { console.log('hello'); console.log({a: 1}); console.log([1, 2]); console.log(3); return event.request; }");
+    assert_eq!(
+        r.logs,
+        vec![
+            "hello".to_owned(),
+            "{\"a\":1}".to_owned(),
+            "[1,2]".to_owned(),
+            "3".to_owned()
+        ]
+    );
     let r = run2("function handler(event) { var s = 'x'.repeat(1000); for (var i = 0; i < 30; i++) console.log(s); return event.request; }");
     let total: usize = r.logs.iter().map(String::len).sum();
     assert!(total <= 10 * 1024 + 64, "{total}");

@@ -314,18 +314,18 @@ fn n_atob(_: &JsValue, args: &[JsValue], _: &mut Context) -> JsResult<JsValue> {
 }
 
 fn n_log(_: &JsValue, args: &[JsValue], ctx: &mut Context) -> JsResult<JsValue> {
-    let v = arg(args, 0);
-    // 1.0 passes all arguments as an array (joined with spaces); 2.0 only the first.
-    let line = if let Some(arr) = v.as_object().and_then(|o| JsArray::from_object(o).ok()) {
-        let n = arr.length(ctx)?;
-        let mut parts = Vec::with_capacity(n as usize);
-        for i in 0..n {
-            parts.push(display(&arr.get(i, ctx)?, ctx)?);
-        }
-        parts.join(" ")
-    } else {
-        display(&v, ctx)?
-    };
+    // The arguments to show, as an array: 2.0 passes only the first (spec §4.1),
+    // 1.0 all of them, joined with spaces.
+    let list = arg(args, 0)
+        .as_object()
+        .and_then(|o| JsArray::from_object(o).ok())
+        .ok_or_else(|| type_error("expected a list of values"))?;
+    let n = list.length(ctx)?;
+    let mut parts = Vec::with_capacity(n as usize);
+    for i in 0..n {
+        parts.push(display(&list.get(i, ctx)?, ctx)?);
+    }
+    let line = parts.join(" ");
     let st = state(ctx)?;
     st.borrow_mut().log(line);
     Ok(JsValue::undefined())

@@ -268,7 +268,7 @@
     Object.defineProperty(g, name, { value: value, writable: false, enumerable: false, configurable: false });
   }
   def('console', {
-    log: function log() { N.log(V2 ? arguments[0] : Array.prototype.slice.call(arguments)); }
+    log: function log() { N.log(V2 ? [arguments[0]] : Array.prototype.slice.call(arguments)); }
   });
   g.console.info = g.console.warn = g.console.error = g.console.debug = g.console.log;
   if (V2) {
