@@ -83,3 +83,45 @@ fn every_example_case_gives_its_expected_output() {
         assert!(result.compute_utilization <= 100);
     }
 }
+
+#[test]
+fn the_cli_prints_a_test_result_and_fails_when_the_function_fails() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("functions");
+    let run = |file: &Path, event: &Path| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_cfedge"))
+            .args(["test-function", "--file"])
+            .arg(file)
+            .arg("--event")
+            .arg(event)
+            .output()
+            .unwrap()
+    };
+    let out = run(
+        &root.join("spa-rewrite/index.js"),
+        &root.join("spa-rewrite/events/directory.json"),
+    );
+    assert!(out.status.success());
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let r = &v["TestResult"];
+    assert_eq!(r["FunctionErrorMessage"], "");
+    assert!(r["ComputeUtilization"].is_string());
+    let output: Value = serde_json::from_str(r["FunctionOutput"].as_str().unwrap()).unwrap();
+    assert_eq!(output["request"]["uri"], "/blog/index.html");
+
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.js");
+    std::fs::write(&bad, "function handler(e) { throw new Error('nope'); }").unwrap();
+    let out = run(&bad, &root.join("spa-rewrite/events/directory.json"));
+    assert!(!out.status.success());
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v["TestResult"]["FunctionErrorMessage"],
+        "function execution error: Error: nope"
+    );
+
+    std::fs::write(&bad, "function handler(e) {\n  return e.request\n  }}").unwrap();
+    let out = run(&bad, &root.join("spa-rewrite/events/directory.json"));
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad.js:3:"), "{err}");
+}
