@@ -499,6 +499,15 @@ pub fn release_thread_engine() {
     drop(engine);
 }
 
+/// Drop an engine and collect its heap now, so that the collection is not
+/// paid (and timed) inside a later invocation.
+fn retire(engine: Option<Engine>) {
+    if engine.is_some() {
+        drop(engine);
+        boa_gc::force_collect();
+    }
+}
+
 /// Run one invocation on this thread's engine.
 pub fn invoke(code: &FunctionCode, event: &Event, opts: &InvokeOptions) -> InvocationReport {
     let failed = |e: FunctionError| InvocationReport {
@@ -528,8 +537,7 @@ pub fn invoke(code: &FunctionCode, event: &Event, opts: &InvokeOptions) -> Invoc
             .as_ref()
             .is_some_and(|e| e.ctx.instructions_remaining() < INSTRUCTION_LIMIT.with(Cell::get) / 4)
         {
-            let old = slot.0.take();
-            drop(old);
+            retire(slot.0.take());
             match catch_unwind(Engine::new) {
                 Ok(Ok(e)) => slot.0 = Some(e),
                 _ => return failed(FunctionError::Execution("engine start-up failed".into())),
@@ -539,10 +547,9 @@ pub fn invoke(code: &FunctionCode, event: &Event, opts: &InvokeOptions) -> Invoc
             return failed(FunctionError::Execution("no engine".into()));
         };
         match catch_unwind(AssertUnwindSafe(|| engine.invoke(code, event, opts))) {
-            Ok((report, retire)) => {
-                if retire {
-                    let old = slot.0.take();
-                    drop(old);
+            Ok((report, retire_engine)) => {
+                if retire_engine {
+                    retire(slot.0.take());
                 }
                 report
             }
