@@ -193,6 +193,17 @@ impl CloudFrontFunction {
         for line in &report.logs {
             tracing::info!(target: "cfedge::function", function = %self.name, request_id = %cx.request_id, "{line}");
         }
+        if let Some(data) = &report.custom_log_data {
+            // The `viewer-request-log-data` / `viewer-response-log-data` log field (spec §4.3).
+            tracing::info!(
+                target: "cfedge::function",
+                function = %self.name,
+                request_id = %cx.request_id,
+                event_type = event.context.event_type.as_str(),
+                log_data = %data,
+                "custom log data"
+            );
+        }
         if let Err(e) = &report.result {
             tracing::warn!(function = %self.name, request_id = %cx.request_id, error = %e, "CloudFront Function failed");
         }
