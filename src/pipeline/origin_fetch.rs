@@ -141,10 +141,15 @@ impl Edge {
         let req = spec.request;
         let behavior = &ctx.behavior;
         let origin_host = target.host_header();
-        let cloudfront_headers = [(
+        let mut cloudfront_headers = vec![(
             HeaderName::from_static("cloudfront-forwarded-proto"),
             HeaderValue::from_static(ctx.conn.protocol.as_str()),
         )];
+        if let Some(c) = ctx.viewer_country {
+            if let Ok(v) = HeaderValue::from_str(c.as_str()) {
+                cloudfront_headers.push((HeaderName::from_static("cloudfront-viewer-country"), v));
+            }
+        }
         let mut headers = origin_request_headers(&OriginHeadersInput {
             viewer_headers: &req.headers,
             method: &req.method,
@@ -166,8 +171,12 @@ impl Edge {
         } else {
             req.method.clone()
         };
-        let query =
-            crate::cache::key::selected_query(&behavior.cache_policy, req.querystring.as_deref());
+        // Everything in the cache key is forwarded, plus what the origin request policy adds.
+        let orp = behavior.origin_request_policy.as_deref();
+        let query = crate::cache::key::filter_query(req.querystring.as_deref(), |n| {
+            behavior.cache_policy.query_strings.includes(n)
+                || orp.is_some_and(|o| o.query_strings.includes(n))
+        });
         let mut path_and_query =
             String::with_capacity(target.origin_path.len() + req.uri.len() + 16);
         path_and_query.push_str(&target.origin_path);
