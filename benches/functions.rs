@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use cfedge::cloudfront_functions::kvs::KeyValueStore;
 use cfedge::cloudfront_functions::test::parse_event;
 use cfedge::cloudfront_functions::CloudFrontFunction;
-use cfedge::js::Dialect;
+use cfedge::js::{BudgetMode, Dialect};
 use criterion::{criterion_group, criterion_main, Criterion};
 
 fn bench(c: &mut Criterion) {
@@ -50,12 +50,15 @@ fn bench(c: &mut Criterion) {
             .expect("event");
         let event = parse_event(&text, None).expect("event parses");
         // Warm the engine (realm lockdown and compilation happen once per thread).
-        assert!(f.run_event(&event, None).result.is_ok());
+        assert!(f
+            .run_event(&event, None, BudgetMode::ReportOnly)
+            .result
+            .is_ok());
         // Median and p99 from individually timed calls (criterion reports the median only).
         let mut samples: Vec<Duration> = (0..5000)
             .map(|_| {
                 let t = Instant::now();
-                let r = f.run_event(&event, None);
+                let r = f.run_event(&event, None, BudgetMode::ReportOnly);
                 let d = t.elapsed();
                 std::hint::black_box(r);
                 d
@@ -68,7 +71,7 @@ fn bench(c: &mut Criterion) {
             samples[samples.len() * 99 / 100].as_secs_f64() * 1e6
         );
         group.bench_function(format!("{name}/{case}"), |b| {
-            b.iter(|| f.run_event(&event, None));
+            b.iter(|| f.run_event(&event, None, BudgetMode::ReportOnly));
         });
     }
     group.finish();

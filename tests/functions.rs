@@ -14,7 +14,7 @@ use cfedge::cloudfront_functions::event::{Event, EventType};
 use cfedge::cloudfront_functions::kvs::KeyValueStore;
 use cfedge::cloudfront_functions::test::{self, TestResult};
 use cfedge::cloudfront_functions::{CloudFrontFunction, FunctionError};
-use cfedge::js::Dialect;
+use cfedge::js::{BudgetMode, Dialect};
 use serde_json::{json, Value};
 
 const BUDGET: Duration = Duration::from_millis(50);
@@ -468,27 +468,34 @@ fn runaway_loops_and_recursion_are_throttled_and_the_engine_recovers() {
     cfedge::js::set_thread_instruction_limit(cfedge::js::INVOCATION_INSTRUCTION_LIMIT);
 }
 
-/// Run `code` with `budget` and check that it was throttled.
-fn assert_throttled(code: &str, budget: Duration) -> TestResult {
+/// Run `code` at the edge with `budget` and check that it was throttled.
+fn assert_throttled(code: &str, budget: Duration) {
     let f =
         CloudFrontFunction::from_code("slow", code, Dialect::CloudFrontJs2, None, budget).unwrap();
-    let r = test::run(&f, &request_event());
+    let r = f.run_event(&request_event(), None, BudgetMode::Enforce);
     assert!(
-        r.error_message.starts_with("function throttled"),
-        "{}",
-        r.error_message
+        matches!(r.result, Err(FunctionError::Throttled(_))),
+        "{:?}",
+        r.result
     );
-    r
 }
 
 #[test]
-fn over_budget_invocations_are_throttled() {
+fn over_budget_invocations_are_throttled_at_the_edge_and_reported_by_the_test_api() {
     // Work that the loop limit does not stop (a loop per callback frame) but
     // that runs far over a 1 ms budget.
-    let r = assert_throttled(
-        "function handler(e) { var s = 0; for (var j = 0; j < 40; j++) { [1].forEach(function () { for (var i = 0; i < 90000; i++) { s += i; } }); } return e.request; }",
+    let code = "function handler(e) { var s = 0; for (var j = 0; j < 20; j++) { [1].forEach(function () { for (var i = 0; i < 20000; i++) { s += i; } }); } return e.request; }";
+    assert_throttled(code, Duration::from_millis(1));
+    let f = CloudFrontFunction::from_code(
+        "slow",
+        code,
+        Dialect::CloudFrontJs2,
+        None,
         Duration::from_millis(1),
-    );
+    )
+    .unwrap();
+    let r = test::run(&f, &request_event());
+    assert!(r.succeeded(), "{}", r.error_message);
     assert_eq!(r.compute_utilization, 100);
 }
 
@@ -587,6 +594,7 @@ function handler(event) {
             server_ip: "1.1.1.1".into(),
             region: "eu".into(),
         }),
+        BudgetMode::Enforce,
     );
     assert!(rep.result.is_ok(), "{:?}", rep.result);
     assert_eq!(rep.custom_log_data.as_deref(), Some("a%20b%26c"));

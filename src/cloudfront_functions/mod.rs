@@ -29,7 +29,7 @@ use http::{HeaderMap, StatusCode};
 
 use crate::config::file::FileConfig;
 use crate::config::{ConfigError, Distribution};
-use crate::js::{Dialect, EdgeLocation, FunctionCode, InvocationReport, InvokeOptions};
+use crate::js::{BudgetMode, Dialect, EdgeLocation, FunctionCode, InvocationReport, InvokeOptions};
 use crate::origin::OriginOverride;
 use crate::responses::GeneratedResponse;
 use crate::viewer::ViewerRequest;
@@ -158,17 +158,21 @@ impl CloudFrontFunction {
         self.budget
     }
 
-    /// Run the handler on an event (no HTTP translation): the test path.
+    /// Run the handler on an event (no HTTP translation). `budget_mode`
+    /// says whether running over the budget fails the invocation (the edge)
+    /// or only shows in the compute utilization (`TestFunction`).
     pub fn run_event(
         &self,
         event: &Event,
         edge_location: Option<EdgeLocation>,
+        budget_mode: BudgetMode,
     ) -> InvocationReport {
         crate::js::invoke(
             &self.code,
             event,
             &InvokeOptions {
                 budget: self.budget,
+                budget_mode,
                 kvs: self.kvs.clone(),
                 edge_location,
             },
@@ -189,7 +193,7 @@ impl CloudFrontFunction {
             server_ip: "127.0.0.1".to_owned(),
             region: "local".to_owned(),
         };
-        let report = self.run_event(event, Some(edge));
+        let report = self.run_event(event, Some(edge), BudgetMode::Enforce);
         for line in &report.logs {
             tracing::info!(target: "cfedge::function", function = %self.name, request_id = %cx.request_id, "{line}");
         }

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use super::event::{Event, EventType};
 use super::CloudFrontFunction;
-use crate::js::EdgeLocation;
+use crate::js::{BudgetMode, EdgeLocation};
 
 /// The result of one test run.
 #[derive(Debug, Clone, PartialEq)]
@@ -65,7 +65,8 @@ pub fn run(func: &CloudFrontFunction, event: &Event) -> TestResult {
         server_ip: "127.0.0.1".to_owned(),
         region: "local".to_owned(),
     });
-    let report = func.run_event(event, edge);
+    // TestFunction reports the utilization; throttling is an edge matter.
+    let report = func.run_event(event, edge, BudgetMode::ReportOnly);
     let budget = func.budget().as_nanos().max(1);
     let util = (report.elapsed.as_nanos() * 100).div_ceil(budget).min(100);
     let (output, error_message) = match &report.result {

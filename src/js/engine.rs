@@ -47,7 +47,8 @@ use boa_engine::{
 };
 
 use super::{
-    cf_event, natives, Dialect, EdgeLocation, FunctionCode, InvocationReport, InvokeOptions,
+    cf_event, natives, BudgetMode, Dialect, EdgeLocation, FunctionCode, InvocationReport,
+    InvokeOptions,
 };
 use crate::cloudfront_functions::event::{Event, EventType};
 use crate::cloudfront_functions::kvs::KeyValueStore;
@@ -384,7 +385,10 @@ impl Engine {
                 Err(FunctionError::Throttled(msg))
             }
         };
-        if report.result.is_ok() && report.elapsed > opts.budget {
+        if opts.budget_mode == BudgetMode::Enforce
+            && report.result.is_ok()
+            && report.elapsed > opts.budget
+        {
             report.result = Err(FunctionError::Throttled(format!(
                 "the function ran {} µs, over its {} µs budget",
                 report.elapsed.as_micros(),

@@ -87,11 +87,21 @@ pub struct EdgeLocation {
     pub region: String,
 }
 
+/// What the wall-time budget does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BudgetMode {
+    /// Over the budget, the invocation fails with `FunctionThrottledError` (the edge).
+    Enforce,
+    /// The budget only scales the reported compute utilization (`TestFunction`).
+    ReportOnly,
+}
+
 /// What an invocation may use.
 #[derive(Debug, Clone)]
 pub struct InvokeOptions {
-    /// Wall-time budget; over it the invocation is throttled.
+    /// Wall-time budget.
     pub budget: Duration,
+    pub budget_mode: BudgetMode,
     /// The associated key value store.
     pub kvs: Option<Arc<KeyValueStore>>,
     /// `cf.edgeLocation` (viewer-request only).
