@@ -814,3 +814,30 @@ fn config_errors_name_the_item_and_position() {
     assert_eq!(e.item, "key_value_stores.s");
     assert!(e.message.contains("1024"), "{e}");
 }
+
+#[test]
+fn origin_group_and_select_calls_are_recorded() {
+    use cfedge::cloudfront_functions::origin::OriginRequest;
+    let f = func(
+        "import cf from 'cloudfront';\nfunction handler(e) { cf.createRequestOriginGroup({originIds: [{originId: 'a'}, {originId: 'b'}], failoverCriteria: {statusCodes: [503]}}); return e.request; }",
+        Dialect::CloudFrontJs2,
+    );
+    let rep = f.run_event(&request_event(), None, BudgetMode::Enforce);
+    assert!(
+        matches!(rep.origin, Some(OriginRequest::Group(_))),
+        "{:?}",
+        rep.origin
+    );
+    let f = func(
+        "import cf from 'cloudfront';\nfunction handler(e) { cf.updateRequestOrigin({domainName: 'x.example'}); cf.selectRequestOriginById('b', {hostHeader: 'h'}); return e.request; }",
+        Dialect::CloudFrontJs2,
+    );
+    let rep = f.run_event(&request_event(), None, BudgetMode::Enforce);
+    // The last call wins.
+    assert_eq!(
+        rep.origin,
+        Some(OriginRequest::Select(
+            json!({"originId": "b", "options": {"hostHeader": "h"}})
+        ))
+    );
+}

@@ -157,3 +157,42 @@ async fn each_failure_gets_its_status_and_x_cache() {
         drop(proxy);
     }
 }
+
+#[tokio::test]
+async fn origin_helpers_switch_the_origin() {
+    let a = Origin::start().await;
+    let b = Origin::start().await;
+    a.route("/x", Route::ok("from a"));
+    b.route("/x", Route::ok("from b"));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("sel.js");
+    std::fs::write(
+        &file,
+        "import cf from 'cloudfront';\nfunction handler(e) { if (e.request.headers['x-pick-b']) { cf.selectRequestOriginById('b'); } return e.request; }",
+    )
+    .unwrap();
+    let toml = format!(
+        r#"
+[origins.a]
+url = "{}"
+[origins.b]
+url = "{}"
+[default_behavior]
+target_origin = "a"
+cache_policy = "CachingDisabled"
+function_associations = {{ viewer_request = "sel" }}
+[functions.sel]
+file = {:?}
+budget_us = 200000
+"#,
+        a.url(),
+        b.url(),
+        file.display().to_string()
+    );
+    let proxy = Proxy::start(&toml).await;
+    assert_eq!(proxy.get("/x").await.text(), "from a");
+    assert_eq!(
+        proxy.get_with("/x", &[("x-pick-b", "1")]).await.text(),
+        "from b"
+    );
+}
