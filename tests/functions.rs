@@ -313,6 +313,21 @@ fn buffer_module() {
 }
 
 #[test]
+fn buffers_are_limited_to_the_function_memory() {
+    // spec §4.6: 2 MB of memory per function; ArrayBuffers over it throw.
+    assert_eq!(
+        eval2("Buffer.alloc(1024 * 1024).length"),
+        json!(1024 * 1024)
+    );
+    let r = run2("function handler(e) { new ArrayBuffer(3 * 1024 * 1024); return e.request; }");
+    assert!(
+        r.error_message.contains("execution error"),
+        "{}",
+        r.error_message
+    );
+}
+
+#[test]
 fn text_encoding_and_base64_globals() {
     assert_eq!(
         eval2("Array.from(new TextEncoder().encode('é'))"),

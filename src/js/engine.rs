@@ -83,6 +83,9 @@ pub fn set_thread_instruction_limit(limit: usize) {
     release_thread_engine();
 }
 
+/// Largest ArrayBuffer a function may create: CloudFront's 2 MB function memory (spec §4.6).
+pub const MAX_BUFFER_BYTES: u64 = 2 * 1024 * 1024;
+
 /// Per-invocation facts the native helpers read and write.
 #[derive(Debug, Default)]
 pub struct InvocationState {
@@ -158,6 +161,11 @@ impl HostHooks for Hooks {
 
     fn local_timezone_offset_seconds(&self, _unix_time_seconds: i64) -> i32 {
         0
+    }
+
+    /// spec §4.6: a function has 2 MB of memory; no single buffer may be larger.
+    fn max_buffer_size(&self, _context: &mut Context) -> u64 {
+        MAX_BUFFER_BYTES
     }
 }
 
