@@ -29,6 +29,11 @@
 //! runs to completion on the worker thread; the invocation is then answered
 //! with `FunctionThrottledError`. Its inputs are bounded by the request
 //! limits (URL ≤ 8 KB, headers ≤ 32 KB); `tests/functions.rs` pins this.
+//!
+//! Memory: ArrayBuffers (and so `Buffer`s) are capped at CloudFront's 2 MB
+//! function memory (spec §4.6) through the host hooks. boa has no heap
+//! limit, so strings and arrays are not bounded: a function that builds
+//! gigabytes (e.g. doubling a string 35 times) can exhaust the process.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
