@@ -35,6 +35,8 @@ pub fn run(args: Args) -> ExitCode {
     }
     let mut rt = tokio::runtime::Builder::new_multi_thread();
     rt.enable_all();
+    // Drop each worker's JavaScript engine before the thread exits (js::engine docs).
+    rt.on_thread_stop(crate::js::release_thread_engine);
     if let Some(w) = config.server.workers {
         rt.worker_threads(w);
     }

@@ -1,18 +1,46 @@
 //! CloudFront Functions: viewer-request and viewer-response JavaScript
-//! (spec §4). STUB: the interface the pipeline calls; implementation pending.
+//! (spec §4).
+//!
+//! - [`build`] loads `[functions.<name>]` and `[key_value_stores.<name>]`:
+//!   it reads the code, enforces the 10 KB limit (spec §4.6; lifted by
+//!   `[distribution] allow_oversized_functions = true`), checks syntax and
+//!   the runtime's dialect (errors name file, line and column), and loads
+//!   the associated store.
+//! - [`CloudFrontFunction::viewer_request`] / [`CloudFrontFunction::viewer_response`]
+//!   build the event (spec §4.4), run the handler on the thread's engine
+//!   (`crate::js`), and turn the result back into HTTP, enforcing the
+//!   validation rules of spec §3.3 and §4.4.
+//! - Failures (spec §4.8): an exception is [`FunctionError::Execution`]
+//!   (503), an invalid result [`FunctionError::Validation`] (502), a runaway
+//!   or over-budget run [`FunctionError::Throttled`] (503).
+
+pub mod event;
+pub mod kvs;
+pub mod origin;
+pub mod test;
 
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::{HeaderMap, StatusCode};
 
 use crate::config::file::FileConfig;
 use crate::config::{ConfigError, Distribution};
+use crate::js::{BudgetMode, Dialect, EdgeLocation, FunctionCode, InvocationReport, InvokeOptions};
 use crate::origin::OriginOverride;
 use crate::responses::GeneratedResponse;
 use crate::viewer::ViewerRequest;
+
+use event::{Event, EventContext, EventType, Output};
+use kvs::KeyValueStore;
+
+/// Largest function code CloudFront accepts (spec §4.6).
+pub const MAX_CODE_BYTES: usize = 10 * 1024;
+/// Default time budget per invocation.
+pub const DEFAULT_BUDGET: Duration = Duration::from_millis(1);
 
 /// All functions of the distribution, by name.
 #[derive(Debug, Default)]
@@ -25,12 +53,25 @@ impl FunctionSet {
     pub fn get(&self, name: &str) -> Option<Arc<CloudFrontFunction>> {
         self.functions.get(name).cloned()
     }
+
+    /// Number of functions.
+    pub fn len(&self) -> usize {
+        self.functions.len()
+    }
+
+    /// Whether there are no functions.
+    pub fn is_empty(&self) -> bool {
+        self.functions.is_empty()
+    }
 }
 
 /// One compiled CloudFront Function.
 #[derive(Debug)]
 pub struct CloudFrontFunction {
     pub name: String,
+    code: FunctionCode,
+    kvs: Option<Arc<KeyValueStore>>,
+    budget: Duration,
 }
 
 /// Facts about the invocation that go into the event's `context`.
@@ -43,6 +84,10 @@ pub struct InvocationContext<'a> {
 /// What a viewer-request function decided.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "built once per request and matched at once; boxing would add an allocation"
+)]
 pub enum ViewerRequestOutcome {
     /// Continue with this (possibly changed) request, and maybe another origin.
     Continue(ViewerRequest, Option<OriginOverride>),
@@ -61,7 +106,7 @@ pub struct ResponseChange {
 }
 
 /// How a function failed (spec §4.8).
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FunctionError {
     /// Exception or runtime error: 503 `FunctionExecutionError`.
     #[error("function execution error: {0}")]
@@ -74,44 +119,269 @@ pub enum FunctionError {
     Throttled(String),
 }
 
+impl FunctionError {
+    /// The pipeline's error for this failure.
+    pub fn to_edge_error(&self) -> crate::error::EdgeError {
+        use crate::error::EdgeError;
+        match self {
+            FunctionError::Execution(m) => EdgeError::FunctionExecution(m.clone()),
+            FunctionError::Validation(m) => EdgeError::FunctionValidation(m.clone()),
+            FunctionError::Throttled(m) => EdgeError::FunctionThrottled(m.clone()),
+        }
+    }
+}
+
 impl CloudFrontFunction {
+    /// A function from code, outside any config (`cfedge test-function`, tests).
+    pub fn from_code(
+        name: &str,
+        code: &str,
+        dialect: Dialect,
+        kvs: Option<Arc<KeyValueStore>>,
+        budget: Duration,
+    ) -> Result<Self, js_source::SourceError> {
+        Ok(CloudFrontFunction {
+            name: name.to_owned(),
+            code: FunctionCode::new(name, code, dialect)?,
+            kvs,
+            budget,
+        })
+    }
+
+    /// The runtime.
+    pub fn dialect(&self) -> Dialect {
+        self.code.dialect
+    }
+
+    /// The time budget per invocation.
+    pub fn budget(&self) -> Duration {
+        self.budget
+    }
+
+    /// Run the handler on an event (no HTTP translation). `budget_mode`
+    /// says whether running over the budget fails the invocation (the edge)
+    /// or only shows in the compute utilization (`TestFunction`).
+    pub fn run_event(
+        &self,
+        event: &Event,
+        edge_location: Option<EdgeLocation>,
+        budget_mode: BudgetMode,
+    ) -> InvocationReport {
+        crate::js::invoke(
+            &self.code,
+            event,
+            &InvokeOptions {
+                budget: self.budget,
+                budget_mode,
+                kvs: self.kvs.clone(),
+                edge_location,
+            },
+        )
+    }
+
+    fn run_logged(&self, cx: &InvocationContext<'_>, event: &Event) -> InvocationReport {
+        let edge = EdgeLocation {
+            name: cx
+                .distribution
+                .pop
+                .split('-')
+                .next()
+                .unwrap_or_default()
+                .chars()
+                .take_while(|c| c.is_ascii_alphabetic())
+                .collect(),
+            server_ip: "127.0.0.1".to_owned(),
+            region: "local".to_owned(),
+        };
+        let report = self.run_event(event, Some(edge), BudgetMode::Enforce);
+        for line in &report.logs {
+            tracing::info!(target: "cfedge::function", function = %self.name, request_id = %cx.request_id, "{line}");
+        }
+        if let Some(data) = &report.custom_log_data {
+            // The `viewer-request-log-data` / `viewer-response-log-data` log field (spec §4.3).
+            tracing::info!(
+                target: "cfedge::function",
+                function = %self.name,
+                request_id = %cx.request_id,
+                event_type = event.context.event_type.as_str(),
+                log_data = %data,
+                "custom log data"
+            );
+        }
+        if let Err(e) = &report.result {
+            tracing::warn!(function = %self.name, request_id = %cx.request_id, error = %e, "CloudFront Function failed");
+        }
+        report
+    }
+
+    fn event(cx: &InvocationContext<'_>, req: &ViewerRequest, event_type: EventType) -> Event {
+        Event {
+            context: EventContext {
+                distribution_domain_name: cx.distribution.domain_name.clone(),
+                distribution_id: cx.distribution.id.clone(),
+                event_type,
+                request_id: cx.request_id.to_owned(),
+            },
+            viewer_ip: req.client_addr.ip().to_string(),
+            request: event::event_request(req),
+            response: None,
+        }
+    }
+
     /// Run at viewer-request.
     pub fn viewer_request(
         &self,
-        _cx: &InvocationContext<'_>,
+        cx: &InvocationContext<'_>,
         req: &ViewerRequest,
     ) -> Result<ViewerRequestOutcome, FunctionError> {
-        Ok(ViewerRequestOutcome::Continue(req.clone(), None))
+        let ev = Self::event(cx, req, EventType::ViewerRequest);
+        let report = self.run_logged(cx, &ev);
+        match report.result? {
+            Output::Request(out) => {
+                let new_req = event::apply_request(req, &ev.request, &out)?;
+                let origin = report
+                    .origin
+                    .as_ref()
+                    .map(origin::to_override)
+                    .transpose()?;
+                Ok(ViewerRequestOutcome::Continue(new_req, origin))
+            }
+            Output::Response(out) => {
+                let status = event::status_code(out.status_code)?;
+                let headers = event::response_headers(EventType::ViewerRequest, &out, None)?;
+                let body = match &out.body {
+                    Some(b) => event::body_bytes(b)?,
+                    None => Bytes::new(),
+                };
+                Ok(ViewerRequestOutcome::Respond(GeneratedResponse {
+                    status,
+                    status_description: out.status_description,
+                    headers,
+                    body,
+                }))
+            }
+        }
     }
 
     /// Run at viewer-response.
     pub fn viewer_response(
         &self,
-        _cx: &InvocationContext<'_>,
-        _req: &ViewerRequest,
+        cx: &InvocationContext<'_>,
+        req: &ViewerRequest,
         status: StatusCode,
         headers: &HeaderMap,
     ) -> Result<ResponseChange, FunctionError> {
+        let mut ev = Self::event(cx, req, EventType::ViewerResponse);
+        ev.response = Some(event::event_response(status, headers));
+        let report = self.run_logged(cx, &ev);
+        let Output::Response(out) = report.result? else {
+            return Err(FunctionError::Validation(
+                "a viewer-response function must return a response".into(),
+            ));
+        };
+        let status = event::status_code(out.status_code)?;
+        let mut new_headers =
+            event::response_headers(EventType::ViewerResponse, &out, ev.response.as_ref())?;
+        // Hidden headers the function never saw travel on unchanged.
+        for (name, value) in headers {
+            if event::is_disallowed_header(name.as_str()) {
+                new_headers.append(name.clone(), value.clone());
+            }
+        }
+        let body = out.body.as_ref().map(event::body_bytes).transpose()?;
         Ok(ResponseChange {
             status,
-            status_description: None,
-            headers: headers.clone(),
-            body: None,
+            status_description: out.status_description,
+            headers: new_headers,
+            body,
         })
     }
 }
 
-/// Build the functions declared in `[functions]`.
-pub fn build(
-    file: &FileConfig,
-    _base: &Path,
-    _distribution: &Distribution,
-) -> Result<FunctionSet, ConfigError> {
-    if let Some((name, _)) = file.functions.iter().next() {
+use crate::js::source as js_source;
+
+/// `[functions.<name>]`, validated.
+fn load_function(
+    name: &str,
+    f: &crate::config::file::FunctionFile,
+    base: &Path,
+    distribution: &Distribution,
+    stores: &HashMap<String, Arc<KeyValueStore>>,
+) -> Result<CloudFrontFunction, ConfigError> {
+    let item = format!("functions.{name}");
+    let dialect = match f.runtime.as_deref() {
+        None => Dialect::CloudFrontJs2,
+        Some(r) => Dialect::parse(r).ok_or_else(|| {
+            ConfigError::new(
+                &item,
+                format!("runtime \"{r}\" is not cloudfront-js-1.0 or cloudfront-js-2.0"),
+            )
+        })?,
+    };
+    let path = base.join(&f.file);
+    let code = std::fs::read_to_string(&path)
+        .map_err(|e| ConfigError::new(&item, format!("cannot read {}: {e}", path.display())))?;
+    if code.len() > MAX_CODE_BYTES && !distribution.allow_oversized_functions {
         return Err(ConfigError::new(
-            format!("functions.{name}"),
-            "CloudFront Functions are not implemented yet",
+            &item,
+            format!(
+                "{} is {} bytes; CloudFront Functions are limited to {MAX_CODE_BYTES} bytes \
+                 (set [distribution] allow_oversized_functions = true to run it anyway)",
+                path.display(),
+                code.len()
+            ),
         ));
     }
-    Ok(FunctionSet::default())
+    let budget = match f.budget_us {
+        None => DEFAULT_BUDGET,
+        Some(0) => return Err(ConfigError::new(&item, "budget_us must be at least 1")),
+        Some(us) => Duration::from_micros(us),
+    };
+    let kvs = match &f.key_value_store {
+        None => None,
+        Some(k) => Some(stores.get(k).cloned().ok_or_else(|| {
+            ConfigError::new(
+                &item,
+                format!("key value store \"{k}\" is not defined in [key_value_stores]"),
+            )
+        })?),
+    };
+    if kvs.is_some() && dialect == Dialect::CloudFrontJs1 {
+        return Err(ConfigError::new(
+            &item,
+            "key value stores need the cloudfront-js-2.0 runtime",
+        ));
+    }
+    let code = FunctionCode::new(name, &code, dialect).map_err(|e| {
+        let mut err = ConfigError::new(&item, e.message.clone()).in_file(&path);
+        err.line = e.line.map(|l| l as usize);
+        err.column = e.column.map(|c| c as usize);
+        err
+    })?;
+    Ok(CloudFrontFunction {
+        name: name.to_owned(),
+        code,
+        kvs,
+        budget,
+    })
+}
+
+/// Build the functions declared in `[functions]` (and their key value stores).
+pub fn build(
+    file: &FileConfig,
+    base: &Path,
+    distribution: &Distribution,
+) -> Result<FunctionSet, ConfigError> {
+    let mut stores = HashMap::new();
+    for (name, k) in &file.key_value_stores {
+        let item = format!("key_value_stores.{name}");
+        let store = KeyValueStore::load(name, &base.join(&k.get_ref().file), &item)?;
+        stores.insert(name.clone(), Arc::new(store));
+    }
+    let mut functions = HashMap::new();
+    for (name, f) in &file.functions {
+        let func = load_function(name, f.get_ref(), base, distribution, &stores)?;
+        functions.insert(name.clone(), Arc::new(func));
+    }
+    Ok(FunctionSet { functions })
 }

@@ -1,2 +1,128 @@
-//! The JavaScript engine (boa_engine), shared by CloudFront Functions and the
-//! embedded Lambda@Edge runtime. Only this module imports boa. STUB.
+//! The JavaScript engine (boa_engine): the only module that imports boa.
+//!
+//! It runs CloudFront Functions handlers on one long-lived, locked-down
+//! engine per thread (see [`engine`] for the isolation and time-limit
+//! design, and `shared/design/js-engine-notes.md` for the measurements it
+//! follows). Callers hand it plain Rust data ([`FunctionCode`], an
+//! [`Event`]) and get plain Rust data back ([`InvocationReport`]); no boa
+//! type crosses this module's boundary.
+
+mod cf_event;
+mod engine;
+mod natives;
+pub mod source;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use engine::{
+    release_thread_engine, set_thread_instruction_limit, INVOCATION_INSTRUCTION_LIMIT,
+    LOOP_ITERATION_LIMIT, RECURSION_LIMIT,
+};
+pub use natives::MAX_LOG_BYTES;
+
+use crate::cloudfront_functions::event::{Event, Output};
+use crate::cloudfront_functions::kvs::KeyValueStore;
+use crate::cloudfront_functions::origin::OriginRequest;
+use crate::cloudfront_functions::FunctionError;
+
+/// The JavaScript dialect a function is written in (spec §4.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Dialect {
+    /// `cloudfront-js-1.0`: ES5.1 plus a few later features, njs byte strings.
+    CloudFrontJs1,
+    /// `cloudfront-js-2.0`: ES2021-ish, `Buffer`, async handlers, `cloudfront` module.
+    CloudFrontJs2,
+}
+
+impl Dialect {
+    /// The CloudFront runtime name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Dialect::CloudFrontJs1 => "cloudfront-js-1.0",
+            Dialect::CloudFrontJs2 => "cloudfront-js-2.0",
+        }
+    }
+
+    /// Parse a runtime name.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "cloudfront-js-1.0" => Some(Dialect::CloudFrontJs1),
+            "cloudfront-js-2.0" => Some(Dialect::CloudFrontJs2),
+            _ => None,
+        }
+    }
+}
+
+/// A function's code, checked and ready to compile (once per thread).
+#[derive(Debug)]
+pub struct FunctionCode {
+    /// Unique per loaded function: engines cache the compiled factory by it.
+    id: u64,
+    pub name: String,
+    pub dialect: Dialect,
+    prepared: source::PreparedSource,
+}
+
+impl FunctionCode {
+    /// Check `code` (syntax, imports, runtime dialect) and prepare it.
+    pub fn new(name: &str, code: &str, dialect: Dialect) -> Result<Self, source::SourceError> {
+        static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+        let prepared = source::prepare(code, dialect)?;
+        Ok(FunctionCode {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            name: name.to_owned(),
+            dialect,
+            prepared,
+        })
+    }
+}
+
+/// `cf.edgeLocation` (spec §4.3).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EdgeLocation {
+    pub name: String,
+    pub server_ip: String,
+    pub region: String,
+}
+
+/// What the wall-time budget does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BudgetMode {
+    /// Over the budget, the invocation fails with `FunctionThrottledError` (the edge).
+    Enforce,
+    /// The budget only scales the reported compute utilization (`TestFunction`).
+    ReportOnly,
+}
+
+/// What an invocation may use.
+#[derive(Debug, Clone)]
+pub struct InvokeOptions {
+    /// Wall-time budget.
+    pub budget: Duration,
+    pub budget_mode: BudgetMode,
+    /// The associated key value store.
+    pub kvs: Option<Arc<KeyValueStore>>,
+    /// `cf.edgeLocation` (viewer-request only).
+    pub edge_location: Option<EdgeLocation>,
+}
+
+/// The outcome of one invocation.
+#[derive(Debug)]
+pub struct InvocationReport {
+    pub result: Result<Output, FunctionError>,
+    /// `console.log` lines (at most 10 KB in all).
+    pub logs: Vec<String>,
+    /// Wall time of the invocation (factory + handler + promise jobs + result read).
+    pub elapsed: Duration,
+    /// The last origin helper call, if any.
+    pub origin: Option<OriginRequest>,
+    /// `cf.logCustomData`, URL-encoded and capped at 800 bytes.
+    pub custom_log_data: Option<String>,
+}
+
+/// Run `code` on `event` on this thread's engine.
+pub fn invoke(code: &FunctionCode, event: &Event, opts: &InvokeOptions) -> InvocationReport {
+    engine::invoke(code, event, opts)
+}

@@ -31,6 +31,7 @@ use tokio::time::Instant;
 
 use crate::body::EdgeBody;
 use crate::cache::EdgeCache;
+use crate::cloudfront_functions::{CloudFrontFunction, InvocationContext, ViewerRequestOutcome};
 use crate::config::defaults::{
     DEFAULT_ERROR_CACHING_MIN_TTL, MAX_REQUEST_HEAD_BYTES, MAX_URL_BYTES,
 };
@@ -273,6 +274,32 @@ impl Edge {
 
         // 4. Viewer-request function (spec §6.1 step 4).
         // HOOK(functions): CloudFront Function at viewer-request.
+        if let Some(f) = &behavior.features.viewer_request_function {
+            let cx = InvocationContext {
+                distribution: &self.config.distribution,
+                request_id: id,
+            };
+            match f.viewer_request(&cx, &request) {
+                Ok(ViewerRequestOutcome::Continue(changed, origin)) => {
+                    request = changed;
+                    if origin.is_some() {
+                        ctx.origin_override = origin;
+                    }
+                }
+                // A generated response goes straight to the viewer: no cache,
+                // no origin, no viewer-response, no custom error page (spec §4.5, §6.3).
+                Ok(ViewerRequestOutcome::Respond(g)) => {
+                    let mut answer = Answer::generated(g, CacheStatus::FunctionGenerated);
+                    answer.origin_status = StatusCode::OK;
+                    return answer;
+                }
+                Err(e) => {
+                    return self
+                        .error_answer(id, e.to_edge_error(), Some(&behavior))
+                        .await;
+                }
+            }
+        }
         // HOOK(lambda): Lambda@Edge viewer-request.
 
         // Default root object: only for `/` (spec §1.6).
@@ -294,10 +321,57 @@ impl Edge {
         // 9. Viewer-response (spec §6.1 step 9): skipped for origin status >= 400,
         // custom error pages and generated responses.
         // HOOK(functions): CloudFront Function at viewer-response.
+        let answer = match &behavior.features.viewer_response_function {
+            Some(f) if !answer.skip_viewer_response && answer.origin_status.as_u16() < 400 => {
+                match self.viewer_response_function(f, id, &request, answer) {
+                    Ok(a) => a,
+                    Err(e) => {
+                        return self
+                            .error_answer(id, e.to_edge_error(), Some(&behavior))
+                            .await
+                    }
+                }
+            }
+            _ => answer,
+        };
         // HOOK(lambda): Lambda@Edge viewer-response.
 
         // 10. Response headers policy.
         self.response_policy(&ctx, &request, started, answer)
+    }
+
+    /// Run a viewer-response CloudFront Function and apply its changes (spec §4.5).
+    fn viewer_response_function(
+        &self,
+        f: &CloudFrontFunction,
+        id: &str,
+        request: &ViewerRequest,
+        mut answer: Answer,
+    ) -> Result<Answer, crate::cloudfront_functions::FunctionError> {
+        let cx = InvocationContext {
+            distribution: &self.config.distribution,
+            request_id: id,
+        };
+        let change =
+            f.viewer_response(&cx, request, answer.resp.status(), answer.resp.headers())?;
+        *answer.resp.status_mut() = change.status;
+        let old = std::mem::replace(answer.resp.headers_mut(), change.headers);
+        if let Some(body) = change.body {
+            let len = body.len();
+            *answer.resp.body_mut() = EdgeBody::full(body);
+            let h = answer.resp.headers_mut();
+            h.remove(header::CONTENT_ENCODING);
+            h.remove(header::TRANSFER_ENCODING);
+            h.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+        } else {
+            // The body is unchanged: keep its framing whatever the function did.
+            let h = answer.resp.headers_mut();
+            h.remove(header::CONTENT_LENGTH);
+            if let Some(v) = old.get(header::CONTENT_LENGTH) {
+                h.insert(header::CONTENT_LENGTH, v.clone());
+            }
+        }
+        Ok(answer)
     }
 
     /// An error as CloudFront answers it, with the custom error page when one

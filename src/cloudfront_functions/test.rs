@@ -1,0 +1,99 @@
+//! The `TestFunction` API, offline (spec §4.7): run a function on a test
+//! event and report a `TestResult` (`FunctionSummary`, `ComputeUtilization`
+//! as a string, `FunctionExecutionLogs`, `FunctionErrorMessage`,
+//! `FunctionOutput` as a JSON string). Used by `cfedge test-function` and by
+//! the tests that run every example in `functions/`.
+
+use serde_json::{json, Value};
+
+use super::event::{Event, EventType};
+use super::CloudFrontFunction;
+use crate::js::{BudgetMode, EdgeLocation};
+
+/// The result of one test run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TestResult {
+    pub function_name: String,
+    pub runtime: &'static str,
+    /// 0–100: wall time as a percentage of the budget (capped at 100).
+    pub compute_utilization: u32,
+    pub logs: Vec<String>,
+    /// Empty on success.
+    pub error_message: String,
+    /// The returned object (empty when the function failed).
+    pub output: Option<Value>,
+}
+
+impl TestResult {
+    /// Whether the function ran and returned a valid object.
+    pub fn succeeded(&self) -> bool {
+        self.error_message.is_empty()
+    }
+
+    /// `{"TestResult": {...}}` as the CloudFront API prints it.
+    pub fn to_json(&self) -> Value {
+        json!({ "TestResult": {
+            "FunctionSummary": {
+                "Name": self.function_name,
+                "Status": "UNASSOCIATED",
+                "FunctionConfig": { "Comment": "", "Runtime": self.runtime },
+                "FunctionMetadata": { "Stage": "DEVELOPMENT" },
+            },
+            "ComputeUtilization": self.compute_utilization.to_string(),
+            "FunctionExecutionLogs": self.logs,
+            "FunctionErrorMessage": self.error_message,
+            "FunctionOutput": self.output.as_ref().map(Value::to_string).unwrap_or_default(),
+        }})
+    }
+}
+
+/// Parse a test event file: the CloudFront console format, or an object
+/// with the event under `"event"` (the `functions/*/events/*.json` cases).
+pub fn parse_event(text: &str, event_type: Option<EventType>) -> Result<Event, String> {
+    let v = super::event::parse_json(text)?;
+    let ev = v.get("event").filter(|e| e.is_object()).unwrap_or(&v);
+    Event::from_json(ev, event_type)
+}
+
+/// Run `func` on `event` as `TestFunction` does. Origin changes are not
+/// checked, only that the code runs (spec §4.3); validation is the same as
+/// at the edge except for read-only headers, which the test API does not
+/// catch (spec §4.7).
+pub fn run(func: &CloudFrontFunction, event: &Event) -> TestResult {
+    let edge = (event.context.event_type == EventType::ViewerRequest).then(|| EdgeLocation {
+        name: "LOCAL".to_owned(),
+        server_ip: "127.0.0.1".to_owned(),
+        region: "local".to_owned(),
+    });
+    // TestFunction reports the utilization; throttling is an edge matter.
+    let report = func.run_event(event, edge, BudgetMode::ReportOnly);
+    let budget = func.budget().as_nanos().max(1);
+    let util = (report.elapsed.as_nanos() * 100).div_ceil(budget).min(100);
+    let (output, error_message) = match &report.result {
+        Ok(out) => match validate(out) {
+            Ok(()) => (Some(out.to_json()), String::new()),
+            Err(e) => (None, e.to_string()),
+        },
+        Err(e) => (None, e.to_string()),
+    };
+    TestResult {
+        function_name: func.name.clone(),
+        runtime: func.dialect().name(),
+        compute_utilization: u32::try_from(util).unwrap_or(100),
+        logs: report.logs,
+        error_message,
+        output,
+    }
+}
+
+/// The checks the test API does make on a returned object.
+fn validate(out: &super::event::Output) -> Result<(), super::FunctionError> {
+    use super::event::{body_bytes, status_code, Output};
+    if let Output::Response(r) = out {
+        status_code(r.status_code)?;
+        if let Some(b) = &r.body {
+            body_bytes(b)?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,334 @@
+// The CloudFront Functions runtime modules (spec §4.1, §4.3), evaluated once
+// per realm before lockdown. Heavy work (encodings, hashes, percent-decoding,
+// key value store reads) is done by the native helpers in `N`; this file only
+// shapes the Node/njs-compatible API around them.
+// Called as (N, V2): N = native helpers, V2 = true for cloudfront-js-2.0.
+(function (N, V2) {
+  'use strict';
+  var ENCODINGS = { 'utf8': 'utf8', 'utf-8': 'utf8', 'hex': 'hex', 'base64': 'base64',
+    'base64url': 'base64url', 'latin1': 'latin1', 'binary': 'latin1', 'ascii': 'ascii' };
+  function normEnc(enc, dflt) {
+    if (enc === undefined || enc === null) return dflt;
+    var e = ENCODINGS[String(enc).toLowerCase()];
+    if (e === undefined) throw new TypeError('Unknown encoding: ' + enc);
+    return e;
+  }
+  function bytesOf(v) {
+    if (v instanceof Uint8Array) return v;
+    if (ArrayBuffer.isView(v)) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+    if (v instanceof ArrayBuffer) return new Uint8Array(v);
+    return null;
+  }
+
+  // ---- Buffer (2.0) --------------------------------------------------------
+  class Buffer extends Uint8Array {
+    static from(value, encOrOffset, length) {
+      if (typeof value === 'string') return new Buffer(N.encode(value, normEnc(encOrOffset, 'utf8')));
+      if (value instanceof ArrayBuffer) {
+        var off = encOrOffset === undefined ? 0 : encOrOffset >>> 0;
+        var len = length === undefined ? value.byteLength - off : length >>> 0;
+        return new Buffer(value, off, len);
+      }
+      var b = bytesOf(value);
+      if (b !== null) { var out = new Buffer(b.length); out.set(b); return out; }
+      if (Array.isArray(value)) { var a = new Buffer(value.length); for (var i = 0; i < value.length; i++) a[i] = value[i] & 255; return a; }
+      if (value && value.type === 'Buffer' && Array.isArray(value.data)) return Buffer.from(value.data);
+      throw new TypeError('The first argument must be a string, Buffer, ArrayBuffer, Array, or array-like object');
+    }
+    static alloc(size, fill, enc) {
+      var b = new Buffer(size >>> 0);
+      if (fill !== undefined && fill !== 0) b.fill(fill, 0, b.length, enc);
+      return b;
+    }
+    static allocUnsafe(size) { return new Buffer(size >>> 0); }
+    static allocUnsafeSlow(size) { return new Buffer(size >>> 0); }
+    static byteLength(v, enc) {
+      if (typeof v === 'string') return N.byteLength(v, normEnc(enc, 'utf8'));
+      var b = bytesOf(v);
+      if (b === null) throw new TypeError('The "string" argument must be a string, Buffer, or ArrayBuffer');
+      return b.byteLength;
+    }
+    static compare(a, b) { return N.compare(bytesOf(a), bytesOf(b)); }
+    static concat(list, totalLength) {
+      var total = 0, i;
+      for (i = 0; i < list.length; i++) total += list[i].length;
+      if (totalLength !== undefined) total = totalLength >>> 0;
+      var out = new Buffer(total), pos = 0;
+      for (i = 0; i < list.length && pos < total; i++) {
+        var b = bytesOf(list[i]);
+        if (b === null) throw new TypeError('"list" must be an Array of Buffers or Uint8Arrays');
+        var n = Math.min(b.length, total - pos);
+        out.set(n === b.length ? b : b.subarray(0, n), pos);
+        pos += n;
+      }
+      return out;
+    }
+    static isBuffer(o) { return o instanceof Buffer; }
+    static isEncoding(e) { return typeof e === 'string' && ENCODINGS[e.toLowerCase()] !== undefined; }
+    toString(enc, start, end) {
+      var s = start === undefined ? 0 : Math.max(0, start | 0);
+      var e = end === undefined ? this.length : Math.min(this.length, end | 0);
+      if (e <= s) return '';
+      return N.decode(s === 0 && e === this.length ? this : this.subarray(s, e), normEnc(enc, 'utf8'));
+    }
+    toJSON() { return { type: 'Buffer', data: Array.prototype.slice.call(this) }; }
+    equals(other) { return N.compare(this, bytesOf(other)) === 0; }
+    compare(other) { return N.compare(this, bytesOf(other)); }
+    copy(target, tStart, sStart, sEnd) {
+      tStart = tStart === undefined ? 0 : tStart | 0;
+      sStart = sStart === undefined ? 0 : sStart | 0;
+      sEnd = sEnd === undefined ? this.length : Math.min(this.length, sEnd | 0);
+      var n = Math.max(0, Math.min(sEnd - sStart, target.length - tStart));
+      target.set(this.subarray(sStart, sStart + n), tStart);
+      return n;
+    }
+    slice(start, end) { return this.subarray(start, end); }
+    write(string, offset, length, enc) {
+      if (typeof offset === 'string') { enc = offset; offset = 0; length = undefined; }
+      else if (typeof length === 'string') { enc = length; length = undefined; }
+      offset = offset === undefined ? 0 : offset >>> 0;
+      var bytes = new Uint8Array(N.encode(String(string), normEnc(enc, 'utf8')));
+      var n = Math.min(bytes.length, this.length - offset, length === undefined ? Infinity : length >>> 0);
+      this.set(bytes.subarray(0, n), offset);
+      return n;
+    }
+    fill(value, offset, end, enc) {
+      if (typeof offset === 'string') { enc = offset; offset = 0; end = this.length; }
+      offset = offset === undefined ? 0 : offset | 0;
+      end = end === undefined ? this.length : end | 0;
+      if (typeof value === 'number') return Uint8Array.prototype.fill.call(this, value & 255, offset, end);
+      var pat = typeof value === 'string' ? new Uint8Array(N.encode(value, normEnc(enc, 'utf8'))) : bytesOf(value);
+      if (pat === null || pat.length === 0) return Uint8Array.prototype.fill.call(this, 0, offset, end);
+      for (var i = offset, j = 0; i < end; i++, j = (j + 1) % pat.length) this[i] = pat[j];
+      return this;
+    }
+    indexOf(value, byteOffset, enc) {
+      if (typeof value === 'number') return Uint8Array.prototype.indexOf.call(this, value & 255, byteOffset);
+      var pat = typeof value === 'string' ? new Uint8Array(N.encode(value, normEnc(enc, 'utf8'))) : bytesOf(value);
+      return N.indexOf(this, pat, byteOffset === undefined ? 0 : byteOffset | 0);
+    }
+    includes(value, byteOffset, enc) { return this.indexOf(value, byteOffset, enc) !== -1; }
+    _dv() { return new DataView(this.buffer, this.byteOffset, this.byteLength); }
+    readUInt8(o) { return this._dv().getUint8(o >>> 0); }
+    readInt8(o) { return this._dv().getInt8(o >>> 0); }
+    readUInt16LE(o) { return this._dv().getUint16(o >>> 0, true); }
+    readUInt16BE(o) { return this._dv().getUint16(o >>> 0, false); }
+    readInt16LE(o) { return this._dv().getInt16(o >>> 0, true); }
+    readInt16BE(o) { return this._dv().getInt16(o >>> 0, false); }
+    readUInt32LE(o) { return this._dv().getUint32(o >>> 0, true); }
+    readUInt32BE(o) { return this._dv().getUint32(o >>> 0, false); }
+    readInt32LE(o) { return this._dv().getInt32(o >>> 0, true); }
+    readInt32BE(o) { return this._dv().getInt32(o >>> 0, false); }
+    readFloatLE(o) { return this._dv().getFloat32(o >>> 0, true); }
+    readFloatBE(o) { return this._dv().getFloat32(o >>> 0, false); }
+    readDoubleLE(o) { return this._dv().getFloat64(o >>> 0, true); }
+    readDoubleBE(o) { return this._dv().getFloat64(o >>> 0, false); }
+    readUIntBE(o, n) { var v = 0; for (var i = 0; i < n; i++) v = v * 256 + this[o + i]; return v; }
+    readUIntLE(o, n) { var v = 0; for (var i = n - 1; i >= 0; i--) v = v * 256 + this[o + i]; return v; }
+    writeUInt8(v, o) { o = o >>> 0; this._dv().setUint8(o, v); return o + 1; }
+    writeInt8(v, o) { o = o >>> 0; this._dv().setInt8(o, v); return o + 1; }
+    writeUInt16LE(v, o) { o = o >>> 0; this._dv().setUint16(o, v, true); return o + 2; }
+    writeUInt16BE(v, o) { o = o >>> 0; this._dv().setUint16(o, v, false); return o + 2; }
+    writeInt16LE(v, o) { o = o >>> 0; this._dv().setInt16(o, v, true); return o + 2; }
+    writeInt16BE(v, o) { o = o >>> 0; this._dv().setInt16(o, v, false); return o + 2; }
+    writeUInt32LE(v, o) { o = o >>> 0; this._dv().setUint32(o, v, true); return o + 4; }
+    writeUInt32BE(v, o) { o = o >>> 0; this._dv().setUint32(o, v, false); return o + 4; }
+    writeInt32LE(v, o) { o = o >>> 0; this._dv().setInt32(o, v, true); return o + 4; }
+    writeInt32BE(v, o) { o = o >>> 0; this._dv().setInt32(o, v, false); return o + 4; }
+    writeFloatLE(v, o) { o = o >>> 0; this._dv().setFloat32(o, v, true); return o + 4; }
+    writeFloatBE(v, o) { o = o >>> 0; this._dv().setFloat32(o, v, false); return o + 4; }
+    writeDoubleLE(v, o) { o = o >>> 0; this._dv().setFloat64(o, v, true); return o + 8; }
+    writeDoubleBE(v, o) { o = o >>> 0; this._dv().setFloat64(o, v, false); return o + 8; }
+  }
+  var bufferModule = { Buffer: Buffer };
+
+  // ---- crypto ----------------------------------------------------------------
+  function Hash(alg, key) {
+    if (!N.hashSupported(alg)) throw new Error('Digest method not supported: ' + alg);
+    this._alg = alg; this._key = key; this._chunks = []; this._done = false;
+  }
+  Hash.prototype.update = function (data, enc) {
+    if (this._done) throw new Error('Digest already called');
+    if (typeof data === 'string' && enc !== undefined && normEnc(enc, 'utf8') !== 'utf8') {
+      data = new Uint8Array(N.encode(data, normEnc(enc, 'utf8')));
+    } else if (typeof data !== 'string' && bytesOf(data) === null) {
+      throw new TypeError('data must be a string or a Buffer');
+    }
+    this._chunks.push(data);
+    return this;
+  };
+  Hash.prototype.digest = function (enc) {
+    if (this._done) throw new Error('Digest already called');
+    this._done = true;
+    var raw = N.digest(this._alg, this._key, this._chunks);
+    if (enc === undefined) {
+      // spec §4.1: 2.0 returns a Buffer, 1.0 a byte string.
+      return V2 ? new Buffer(raw) : N.decode(new Uint8Array(raw), 'latin1');
+    }
+    var e = normEnc(enc, 'hex');
+    if (e !== 'hex' && e !== 'base64' && e !== 'base64url' && e !== 'latin1') {
+      throw new TypeError('Unknown digest encoding: ' + enc);
+    }
+    return N.decode(new Uint8Array(raw), e);
+  };
+  var crypto = {
+    createHash: function createHash(alg) { return new Hash(String(alg), undefined); },
+    createHmac: function createHmac(alg, key) {
+      if (typeof key !== 'string' && bytesOf(key) === null) throw new TypeError('key must be a string or a Buffer');
+      return new Hash(String(alg), key);
+    }
+  };
+
+  // ---- querystring -----------------------------------------------------------
+  function qsUnescape(s) { return N.unescape(s); }
+  function qsEscape(s) { return encodeURIComponent(s); }
+  function qsParse(str, sep, eq, options) {
+    var obj = {};
+    if (typeof str !== 'string' || str.length === 0) return obj;
+    sep = sep || '&'; eq = eq || '=';
+    var maxKeys = 1000, decode = querystring.unescape;
+    if (options) {
+      if (typeof options.maxKeys === 'number') maxKeys = options.maxKeys;
+      if (typeof options.decodeURIComponent === 'function') decode = options.decodeURIComponent;
+    }
+    var parts = str.split(sep);
+    if (maxKeys > 0 && parts.length > maxKeys) parts = parts.slice(0, maxKeys);
+    for (var i = 0; i < parts.length; i++) {
+      var p = parts[i];
+      if (p.length === 0) continue;
+      var idx = p.indexOf(eq), k, v;
+      if (idx >= 0) { k = p.substring(0, idx); v = p.substring(idx + eq.length); } else { k = p; v = ''; }
+      k = decode(k.replace(/\+/g, ' ')); v = decode(v.replace(/\+/g, ' '));
+      if (!Object.prototype.hasOwnProperty.call(obj, k)) obj[k] = v;
+      else if (Array.isArray(obj[k])) obj[k].push(v);
+      else obj[k] = [obj[k], v];
+    }
+    return obj;
+  }
+  function qsPrim(v) {
+    if (typeof v === 'string') return v;
+    if (typeof v === 'number' && isFinite(v)) return '' + v;
+    if (typeof v === 'bigint' || typeof v === 'boolean') return '' + v;
+    return '';
+  }
+  function qsStringify(obj, sep, eq, options) {
+    sep = sep || '&'; eq = eq || '=';
+    var enc = (options && typeof options.encodeURIComponent === 'function') ? options.encodeURIComponent : querystring.escape;
+    if (obj === null || typeof obj !== 'object') return '';
+    var out = [], keys = Object.keys(obj);
+    for (var i = 0; i < keys.length; i++) {
+      var k = keys[i], v = obj[k], ks = enc(qsPrim(k)) + eq;
+      if (Array.isArray(v)) { for (var j = 0; j < v.length; j++) out.push(ks + enc(qsPrim(v[j]))); }
+      else out.push(ks + enc(qsPrim(v)));
+    }
+    return out.join(sep);
+  }
+  var querystring = { parse: qsParse, decode: qsParse, stringify: qsStringify, encode: qsStringify,
+    escape: qsEscape, unescape: qsUnescape };
+
+  // ---- require -----------------------------------------------------------------
+  var modules = { crypto: crypto, querystring: querystring };
+  if (V2) modules.buffer = bufferModule;
+  function require(name) {
+    if (Object.prototype.hasOwnProperty.call(modules, name)) return modules[name];
+    throw new Error('Cannot find module "' + name + '"');
+  }
+
+  // ---- cloudfront (2.0) ------------------------------------------------------
+  function kvs() {
+    return {
+      get: function get(key, opts) {
+        var fmt = opts && opts.format !== undefined ? String(opts.format) : 'string';
+        try {
+          var v = N.kvsGet(String(key), fmt);
+          if (fmt === 'bytes') v = new Buffer(v);
+          return Promise.resolve(v);
+        } catch (e) { return Promise.reject(e); }
+      },
+      exists: function exists(key) {
+        try { return Promise.resolve(N.kvsExists(String(key))); } catch (e) { return Promise.reject(e); }
+      },
+      meta: function meta() {
+        try { return Promise.resolve(N.kvsMeta()); } catch (e) { return Promise.reject(e); }
+      }
+    };
+  }
+  var cf = {
+    kvs: function (id) { N.kvsCheck(); return kvs(); },
+    updateRequestOrigin: function updateRequestOrigin(p) { N.origin('update', p); },
+    selectRequestOriginById: function selectRequestOriginById(id, p) { N.origin('select', { originId: id, options: p }); },
+    createRequestOriginGroup: function createRequestOriginGroup(p) { N.origin('group', p); },
+    logCustomData: function logCustomData(s) { N.logCustomData(String(s)); }
+  };
+  Object.defineProperty(cf, 'edgeLocation', { enumerable: true, get: function () { return N.edgeLocation(); } });
+
+  // ---- globals -------------------------------------------------------------------
+  var g = globalThis;
+  function def(name, value) {
+    Object.defineProperty(g, name, { value: value, writable: false, enumerable: false, configurable: false });
+  }
+  def('console', {
+    log: function log() { N.log(V2 ? [arguments[0]] : Array.prototype.slice.call(arguments)); }
+  });
+  g.console.info = g.console.warn = g.console.error = g.console.debug = g.console.log;
+  if (V2) {
+    def('Buffer', Buffer);
+    def('TextEncoder', class TextEncoder {
+      get encoding() { return 'utf-8'; }
+      encode(s) { return new Uint8Array(N.encode(s === undefined ? '' : String(s), 'utf8')); }
+    });
+    def('TextDecoder', class TextDecoder {
+      constructor(label, opts) {
+        var l = label === undefined ? 'utf-8' : String(label).toLowerCase();
+        if (l !== 'utf-8' && l !== 'utf8') throw new RangeError('The "' + label + '" encoding is not supported');
+        this._fatal = !!(opts && opts.fatal); this._ignoreBOM = !!(opts && opts.ignoreBOM);
+      }
+      get encoding() { return 'utf-8'; }
+      get fatal() { return this._fatal; }
+      get ignoreBOM() { return this._ignoreBOM; }
+      decode(b) {
+        if (b === undefined) return '';
+        var u = bytesOf(b);
+        if (u === null) throw new TypeError('The "input" argument must be an ArrayBuffer or ArrayBufferView');
+        var s = this._fatal ? N.decodeFatal(u) : N.decode(u, 'utf8');
+        if (!this._ignoreBOM && s.charCodeAt(0) === 0xFEFF) s = s.substring(1);
+        return s;
+      }
+    });
+    def('atob', function atob(s) { return N.atob(String(s)); });
+    def('btoa', function btoa(s) { return N.btoa(String(s)); });
+  } else {
+    // spec §4.1: the njs byte-string methods of the 1.0 runtime.
+    var toByteString = function (u8) { return N.decode(u8, 'latin1'); };
+    Object.defineProperty(String, 'bytesFrom', { writable: true, configurable: true, value: function bytesFrom(v, enc) {
+      if (typeof v === 'string') return toByteString(new Uint8Array(N.encode(v, normEnc(enc, 'hex'))));
+      var a = new Uint8Array(v.length); for (var i = 0; i < v.length; i++) a[i] = v[i] & 255;
+      return toByteString(a);
+    } });
+    var sp = String.prototype;
+    var method = function (name, f) { Object.defineProperty(sp, name, { writable: true, configurable: true, value: f }); };
+    method('toBytes', function toBytes(start, end) {
+      var s = String(this).substring(start === undefined ? 0 : start, end === undefined ? Infinity : end);
+      for (var i = 0; i < s.length; i++) if (s.charCodeAt(i) > 255) return null;
+      return s;
+    });
+    method('fromBytes', function fromBytes(start, end) {
+      var s = String(this).substring(start === undefined ? 0 : start, end === undefined ? Infinity : end);
+      for (var i = 0; i < s.length; i++) if (s.charCodeAt(i) > 255) return null;
+      return s;
+    });
+    method('toUTF8', function toUTF8(start, end) {
+      var s = String(this).substring(start === undefined ? 0 : start, end === undefined ? Infinity : end);
+      return toByteString(new Uint8Array(N.encode(s, 'utf8')));
+    });
+    method('fromUTF8', function fromUTF8(start, end) {
+      var s = String(this).substring(start === undefined ? 0 : start, end === undefined ? Infinity : end);
+      var b = N.encode(s, 'latin1');
+      try { return N.decodeFatal(new Uint8Array(b)); } catch (e) { return null; }
+    });
+    // spec §4.1: replaceAll arrived with 2.0.
+    delete sp.replaceAll;
+  }
+  // Everything reachable only through closures is handed to lockdown as well.
+  return { require: require, cf: cf, buffer: bufferModule, modules: modules, hash: Hash, querystring: querystring };
+})

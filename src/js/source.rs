@@ -1,0 +1,346 @@
+//! Loading function source code: rewriting the module imports CloudFront
+//! accepts (`import cf from 'cloudfront'`), checking the dialect of each
+//! runtime with the real parser, and reporting syntax errors with the line
+//! and column of the user's file.
+//!
+//! Functions are scripts, not ES modules (spec §4.1), so an `import`
+//! statement is a syntax error for the parser. CloudFront accepts
+//! `import cf from 'cloudfront'` (2.0) and `import crypto from 'crypto'`;
+//! the leading import statements are found with boa's lexer (so a string or
+//! a comment that merely contains "import" is never touched) and replaced by
+//! blanks; the factory that wraps the code provides the bindings instead.
+
+use std::ops::ControlFlow;
+
+use boa_engine::ast::declaration::LexicalDeclaration;
+use boa_engine::ast::function::{
+    AsyncArrowFunction, AsyncFunctionDeclaration, AsyncFunctionExpression,
+};
+use boa_engine::ast::scope::Scope;
+use boa_engine::ast::visitor::{VisitWith, Visitor};
+use boa_engine::ast::{Keyword, Punctuator, Spanned};
+use boa_engine::interner::Interner;
+use boa_engine::parser::lexer::token::TokenKind;
+use boa_engine::parser::source::ReadChar;
+use boa_engine::parser::{Lexer, Parser, Source};
+
+use super::Dialect;
+
+/// Code ready to be compiled by the engine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreparedSource {
+    /// The code with its import statements blanked out (same lines and columns).
+    pub code: String,
+    /// `(binding, module)` for each import, e.g. `("cf", "cloudfront")`.
+    pub imports: Vec<(String, String)>,
+}
+
+/// A problem in a function's source, with its 1-based position.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}{}", location(*line, *column))]
+pub struct SourceError {
+    pub line: Option<u32>,
+    pub column: Option<u32>,
+    pub message: String,
+}
+
+fn location(line: Option<u32>, column: Option<u32>) -> String {
+    match (line, column) {
+        (Some(l), Some(c)) => format!(" (line {l}, column {c})"),
+        (Some(l), None) => format!(" (line {l})"),
+        _ => String::new(),
+    }
+}
+
+/// Modules a function may import, per runtime (spec §4.1, §4.3).
+fn importable(dialect: Dialect, module: &str) -> bool {
+    match module {
+        "crypto" | "querystring" => true,
+        "cloudfront" | "buffer" => dialect == Dialect::CloudFrontJs2,
+        _ => false,
+    }
+}
+
+/// Prepare `code` for `dialect`: rewrite imports, parse (strict mode), and
+/// enforce the runtime's dialect (1.0: no `let`/`const`, no `async`).
+pub fn prepare(code: &str, dialect: Dialect) -> Result<PreparedSource, SourceError> {
+    let (code, imports) = strip_imports(code, dialect)?;
+    let mut interner = Interner::default();
+    let mut parser = Parser::new(Source::from_bytes(code.as_bytes()));
+    parser.set_strict();
+    let script = parser
+        .parse_script(&Scope::new_global(), &mut interner)
+        .map_err(|e| parse_error(&e))?;
+    if dialect == Dialect::CloudFrontJs1 {
+        let mut finder = Es5Checker;
+        if let ControlFlow::Break(what) = script.visit_with(&mut finder) {
+            return Err(SourceError {
+                line: None,
+                column: None,
+                message: format!(
+                    "SyntaxError: {what} is not supported by the cloudfront-js-1.0 runtime \
+                     (use cloudfront-js-2.0)"
+                ),
+            });
+        }
+    }
+    Ok(PreparedSource { code, imports })
+}
+
+/// Turn a boa parser error into a positioned [`SourceError`].
+fn parse_error(e: &boa_engine::parser::Error) -> SourceError {
+    use boa_engine::parser::Error as E;
+    let pos = match e {
+        E::Expected { span, .. } | E::Unexpected { span, .. } => Some(span.start()),
+        E::General { position, .. } => Some(*position),
+        E::Lex { err } => match err {
+            boa_engine::parser::lexer::Error::Syntax(_, p) => Some(*p),
+            boa_engine::parser::lexer::Error::IO(_) => None,
+        },
+        E::AbruptEnd | E::ScopeAnalysis { .. } => None,
+    };
+    let mut message = format!("SyntaxError: {e}");
+    // boa appends "at line X, col Y"; keep one location, ours.
+    if let Some(i) = message.find(" at line ") {
+        message.truncate(i);
+    }
+    SourceError {
+        line: pos.map(|p| p.line_number()),
+        column: pos.map(|p| p.column_number()),
+        message,
+    }
+}
+
+/// Finds the first construct newer than the 1.0 runtime allows.
+struct Es5Checker;
+
+impl<'ast> Visitor<'ast> for Es5Checker {
+    type BreakTy = &'static str;
+
+    fn visit_lexical_declaration(
+        &mut self,
+        node: &'ast LexicalDeclaration,
+    ) -> ControlFlow<Self::BreakTy> {
+        match node {
+            LexicalDeclaration::Const(_) => ControlFlow::Break("'const'"),
+            LexicalDeclaration::Let(_) => ControlFlow::Break("'let'"),
+            _ => ControlFlow::Break("'using'"),
+        }
+    }
+
+    fn visit_async_function_declaration(
+        &mut self,
+        _: &'ast AsyncFunctionDeclaration,
+    ) -> ControlFlow<Self::BreakTy> {
+        ControlFlow::Break("'async function'")
+    }
+
+    fn visit_async_function_expression(
+        &mut self,
+        _: &'ast AsyncFunctionExpression,
+    ) -> ControlFlow<Self::BreakTy> {
+        ControlFlow::Break("'async function'")
+    }
+
+    fn visit_async_arrow_function(
+        &mut self,
+        _: &'ast AsyncArrowFunction,
+    ) -> ControlFlow<Self::BreakTy> {
+        ControlFlow::Break("'async' arrow function")
+    }
+}
+
+/// A `ReadChar` over a `&str`.
+struct StrChars<'a>(std::str::Chars<'a>);
+
+impl ReadChar for StrChars<'_> {
+    fn next_char(&mut self) -> std::io::Result<Option<u32>> {
+        Ok(self.0.next().map(u32::from))
+    }
+}
+
+/// Blank out the leading `import <name> from '<module>'` statements.
+fn strip_imports(
+    code: &str,
+    dialect: Dialect,
+) -> Result<(String, Vec<(String, String)>), SourceError> {
+    let mut interner = Interner::default();
+    let mut lexer = Lexer::new(StrChars(code.chars()));
+    let mut imports = Vec::new();
+    // (line, first column, last column exclusive), 1-based, char columns.
+    let mut blanks: Vec<(u32, u32, u32)> = Vec::new();
+    let next = |lexer: &mut Lexer<StrChars<'_>>, interner: &mut Interner| loop {
+        match lexer.next(interner).ok().flatten() {
+            Some(t) if matches!(t.kind(), TokenKind::LineTerminator) => {}
+            other => return other,
+        }
+    };
+    let mut tok = next(&mut lexer, &mut interner);
+    while let Some(t) = tok.take() {
+        if !matches!(t.kind(), TokenKind::Keyword((Keyword::Import, _))) {
+            break;
+        }
+        let start = t.span().start();
+        let syntax_error = |msg: &str| SourceError {
+            line: Some(start.line_number()),
+            column: Some(start.column_number()),
+            message: format!("SyntaxError: {msg}"),
+        };
+        let Some(binding) = next(&mut lexer, &mut interner) else {
+            return Err(syntax_error("incomplete import statement"));
+        };
+        let TokenKind::IdentifierName((name, _)) = binding.kind() else {
+            return Err(syntax_error(
+                "only default imports are supported: import name from 'module'",
+            ));
+        };
+        let name = interner.resolve_expect(*name).to_string();
+        let from = next(&mut lexer, &mut interner);
+        let is_from = matches!(
+            from.as_ref().map(|t| t.kind()),
+            Some(TokenKind::IdentifierName((s, _))) if interner.resolve_expect(*s).to_string() == "from"
+        );
+        if !is_from {
+            return Err(syntax_error("expected 'from' in import statement"));
+        }
+        let Some(module_tok) = next(&mut lexer, &mut interner) else {
+            return Err(syntax_error("expected a module name"));
+        };
+        let TokenKind::StringLiteral((module, _)) = module_tok.kind() else {
+            return Err(syntax_error("expected a module name"));
+        };
+        let module = interner.resolve_expect(*module).to_string();
+        if !importable(dialect, &module) {
+            return Err(syntax_error(&format!(
+                "cannot import module '{module}' in the {} runtime",
+                dialect.name()
+            )));
+        }
+        let mut end = module_tok.span().end();
+        tok = next(&mut lexer, &mut interner);
+        if let Some(semi) = &tok {
+            if matches!(semi.kind(), TokenKind::Punctuator(Punctuator::Semicolon)) {
+                end = semi.span().end();
+                tok = next(&mut lexer, &mut interner);
+            }
+        }
+        if end.line_number() != start.line_number() {
+            return Err(syntax_error("an import statement must fit on one line"));
+        }
+        blanks.push((
+            start.line_number(),
+            start.column_number(),
+            end.column_number(),
+        ));
+        imports.push((name, module));
+    }
+    if blanks.is_empty() {
+        return Ok((code.to_owned(), imports));
+    }
+    let mut out = String::with_capacity(code.len());
+    for (i, line) in code.split_inclusive('\n').enumerate() {
+        let n = u32::try_from(i + 1).unwrap_or(u32::MAX);
+        let mut chars: Vec<char> = line.chars().collect();
+        for &(l, from, to) in &blanks {
+            if l == n {
+                let from = (from as usize).saturating_sub(1);
+                let to = (to as usize).saturating_sub(1).min(chars.len());
+                for c in chars.iter_mut().take(to).skip(from) {
+                    *c = ' ';
+                }
+            }
+        }
+        out.extend(chars);
+    }
+    Ok((out, imports))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn imports_are_blanked_and_reported() {
+        let src = "import cf from 'cloudfront';\nimport crypto from \"crypto\"\nfunction handler(e){return e.request}";
+        let p = prepare(src, Dialect::CloudFrontJs2).unwrap();
+        assert_eq!(
+            p.imports,
+            vec![
+                ("cf".to_owned(), "cloudfront".to_owned()),
+                ("crypto".to_owned(), "crypto".to_owned())
+            ]
+        );
+        assert_eq!(p.code.lines().count(), 3);
+        assert!(!p.code.contains("import"));
+        assert!(p.code.ends_with("function handler(e){return e.request}"));
+    }
+
+    #[test]
+    fn import_words_inside_strings_and_comments_are_left_alone() {
+        let src = "// import cf from 'cloudfront'\nvar s = \"import x from 'y'\";\nfunction handler(e){return e.request}";
+        let p = prepare(src, Dialect::CloudFrontJs2).unwrap();
+        assert!(p.imports.is_empty());
+        assert_eq!(p.code, src);
+    }
+
+    #[test]
+    fn cloudfront_module_is_2_0_only() {
+        let e = prepare(
+            "import cf from 'cloudfront';\nfunction handler(e){}",
+            Dialect::CloudFrontJs1,
+        )
+        .unwrap_err();
+        assert_eq!(e.line, Some(1));
+        assert!(e.message.contains("cloudfront-js-1.0"), "{}", e.message);
+    }
+
+    #[test]
+    fn unknown_modules_are_rejected() {
+        let e = prepare("import fs from 'fs';", Dialect::CloudFrontJs2).unwrap_err();
+        assert!(e.message.contains("'fs'"));
+    }
+
+    #[test]
+    fn runtime_1_0_rejects_let_and_const_but_not_in_strings_or_comments() {
+        let ok = "// let x = 1; const y = 2;\nvar s = 'let const';\nfunction handler(e){ var letter = 1; return e.request }";
+        assert!(prepare(ok, Dialect::CloudFrontJs1).is_ok());
+        let e = prepare(
+            "function handler(e){ let x = 1; return e.request }",
+            Dialect::CloudFrontJs1,
+        )
+        .unwrap_err();
+        assert!(e.message.contains("'let'"), "{}", e.message);
+        let e = prepare("const x = 1;", Dialect::CloudFrontJs1).unwrap_err();
+        assert!(e.message.contains("'const'"), "{}", e.message);
+        assert!(prepare("const x = 1; let y = 2;", Dialect::CloudFrontJs2).is_ok());
+    }
+
+    #[test]
+    fn runtime_1_0_rejects_async() {
+        let e = prepare(
+            "async function handler(e){ return e.request }",
+            Dialect::CloudFrontJs1,
+        )
+        .unwrap_err();
+        assert!(e.message.contains("async"), "{}", e.message);
+        assert!(prepare(
+            "async function handler(e){ return e.request }",
+            Dialect::CloudFrontJs2
+        )
+        .is_ok());
+    }
+
+    #[test]
+    fn syntax_errors_carry_line_and_column() {
+        let e = prepare("var a = 1;\nvar b = ;\n", Dialect::CloudFrontJs2).unwrap_err();
+        assert_eq!(e.line, Some(2));
+        assert!(e.column.is_some());
+        assert!(e.message.starts_with("SyntaxError"), "{}", e.message);
+    }
+
+    #[test]
+    fn code_is_parsed_in_strict_mode() {
+        let e = prepare("function handler(e){ with (e) {} }", Dialect::CloudFrontJs2).unwrap_err();
+        assert!(e.message.starts_with("SyntaxError"), "{}", e.message);
+    }
+}

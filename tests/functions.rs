@@ -1,0 +1,858 @@
+//! CloudFront Functions: engine, modules, runtimes, isolation, budgets and
+//! failures, through the public API (no process).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test helpers"
+)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use cfedge::cloudfront_functions::event::{Event, EventType};
+use cfedge::cloudfront_functions::kvs::KeyValueStore;
+use cfedge::cloudfront_functions::test::{self, TestResult};
+use cfedge::cloudfront_functions::{CloudFrontFunction, FunctionError};
+use cfedge::js::{BudgetMode, Dialect};
+use serde_json::{json, Value};
+
+const BUDGET: Duration = Duration::from_millis(50);
+
+fn func(code: &str, dialect: Dialect) -> CloudFrontFunction {
+    CloudFrontFunction::from_code("t", code, dialect, None, BUDGET).unwrap()
+}
+
+fn request_event() -> Event {
+    Event::from_json(
+        &json!({
+            "version": "1.0",
+            "context": {"eventType": "viewer-request", "requestId": "req-1", "distributionId": "E1", "distributionDomainName": "d1.cloudfront.net"},
+            "viewer": {"ip": "1.2.3.4"},
+            "request": {
+                "method": "GET", "uri": "/a/b",
+                "querystring": {"q": {"value": "1"}, "r": {"value": "x", "multiValue": [{"value": "x"}, {"value": "y"}]}},
+                "headers": {"host": {"value": "example.com"}, "accept": {"value": "text/html"}},
+                "cookies": {"sid": {"value": "abc"}}
+            }
+        }),
+        None,
+    )
+    .unwrap()
+}
+
+fn response_event() -> Event {
+    Event::from_json(
+        &json!({
+            "version": "1.0",
+            "context": {"eventType": "viewer-response"},
+            "viewer": {"ip": "1.2.3.4"},
+            "request": {"method": "GET", "uri": "/", "querystring": {}, "headers": {}, "cookies": {}},
+            "response": {"statusCode": 200, "statusDescription": "OK", "headers": {"content-type": {"value": "text/html"}}, "cookies": {}}
+        }),
+        None,
+    )
+    .unwrap()
+}
+
+fn run2(code: &str) -> TestResult {
+    test::run(&func(code, Dialect::CloudFrontJs2), &request_event())
+}
+
+/// Evaluate an expression in a 2.0 handler and return its JSON value (via a header).
+fn eval2(expr: &str) -> Value {
+    let code = format!(
+        "function handler(event) {{ var v = ({expr}); return {{statusCode: 200, body: JSON.stringify(v === undefined ? null : v)}}; }}"
+    );
+    let r = run2(&code);
+    assert!(r.succeeded(), "{expr}: {}", r.error_message);
+    let body = r.output.unwrap()["response"]["body"]["data"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    serde_json::from_str(&body).unwrap()
+}
+
+fn eval1(expr: &str) -> Value {
+    let code = format!(
+        "function handler(event) {{ var v = ({expr}); return {{statusCode: 200, body: JSON.stringify(v === undefined ? null : v)}}; }}"
+    );
+    let r = test::run(&func(&code, Dialect::CloudFrontJs1), &request_event());
+    assert!(r.succeeded(), "{expr}: {}", r.error_message);
+    let body = r.output.unwrap()["response"]["body"]["data"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    serde_json::from_str(&body).unwrap()
+}
+
+#[test]
+fn handler_sees_the_event_and_changes_the_request() {
+    let r = run2(
+        "function handler(event) { var r = event.request; r.uri = r.uri + '/index.html'; \
+         r.headers['x-ip'] = {value: event.viewer.ip + ' ' + event.context.eventType}; return r; }",
+    );
+    assert!(r.succeeded(), "{}", r.error_message);
+    let out = r.output.unwrap();
+    assert_eq!(out["request"]["uri"], "/a/b/index.html");
+    assert_eq!(
+        out["request"]["headers"]["x-ip"]["value"],
+        "1.2.3.4 viewer-request"
+    );
+    assert_eq!(
+        out["request"]["querystring"]["r"]["multiValue"][1]["value"],
+        "y"
+    );
+    assert_eq!(out["request"]["cookies"]["sid"]["value"], "abc");
+}
+
+#[test]
+fn exceptions_are_execution_errors() {
+    let r = run2("function handler(event) { throw new TypeError('boom'); }");
+    assert_eq!(r.error_message, "function execution error: TypeError: boom");
+    let r = run2("function handler(event) { return event.nope.x; }");
+    assert!(
+        r.error_message
+            .starts_with("function execution error: TypeError"),
+        "{}",
+        r.error_message
+    );
+    let r = run2("var x = 1;");
+    assert!(
+        r.error_message.contains("handler is not defined"),
+        "{}",
+        r.error_message
+    );
+}
+
+#[test]
+fn eval_and_new_function_are_refused() {
+    let r = run2("function handler(event) { return eval('event.request'); }");
+    assert!(
+        r.error_message.contains("execution error"),
+        "{}",
+        r.error_message
+    );
+    let r =
+        run2("function handler(event) { return new Function('e', 'return e.request')(event); }");
+    assert!(
+        r.error_message.contains("execution error"),
+        "{}",
+        r.error_message
+    );
+}
+
+#[test]
+fn no_timers_process_or_fs() {
+    assert_eq!(eval2("typeof setTimeout"), "undefined");
+    assert_eq!(eval2("typeof setImmediate"), "undefined");
+    assert_eq!(eval2("typeof process"), "undefined");
+    assert_eq!(eval2("typeof XMLHttpRequest"), "undefined");
+    assert_eq!(eval2("typeof fetch"), "undefined");
+    let r = run2("function handler(event) { require('fs'); return event.request; }");
+    assert!(
+        r.error_message.contains("Cannot find module"),
+        "{}",
+        r.error_message
+    );
+}
+
+#[test]
+fn date_is_fixed_for_the_invocation() {
+    let v = eval2("(function(){ var a = Date.now(); var s = 0; for (var i = 0; i < 20000; i++) { s += i; } return [a === Date.now(), new Date().getTime() === a, Math.abs(a - 1700000000000) > 0]; })()");
+    assert_eq!(v, json!([true, true, true]));
+}
+
+#[test]
+fn console_log_is_captured_and_capped() {
+    let r = run2("function handler(event) { console.log('hello'); console.log({a: 1}); console.log([1, 2]); console.log(3); return event.request; }");
+    assert_eq!(
+        r.logs,
+        vec![
+            "hello".to_owned(),
+            "{\"a\":1}".to_owned(),
+            "[1,2]".to_owned(),
+            "3".to_owned()
+        ]
+    );
+    let r = run2("function handler(event) { var s = 'x'.repeat(1000); for (var i = 0; i < 30; i++) console.log(s); return event.request; }");
+    let total: usize = r.logs.iter().map(String::len).sum();
+    assert!(total <= 10 * 1024 + 64, "{total}");
+    assert!(r.logs.last().unwrap().contains("truncated"));
+    // 2.0 logs only the first argument; 1.0 joins them.
+    let r = run2("function handler(event) { console.log('a', 'b'); return event.request; }");
+    assert_eq!(r.logs, vec!["a".to_owned()]);
+    let r = test::run(
+        &func(
+            "function handler(event) { console.log('a', 'b'); return event.request; }",
+            Dialect::CloudFrontJs1,
+        ),
+        &request_event(),
+    );
+    assert_eq!(r.logs, vec!["a b".to_owned()]);
+}
+
+// === modules ===
+
+#[test]
+fn crypto_hashes_and_hmacs() {
+    assert_eq!(
+        eval2("require('crypto').createHash('md5').update('abc').digest('hex')"),
+        "900150983cd24fb0d6963f7d28e17f72"
+    );
+    assert_eq!(
+        eval2("require('crypto').createHash('sha1').update('abc').digest('hex')"),
+        "a9993e364706816aba3e25717850c26c9cd0d89d"
+    );
+    assert_eq!(
+        eval2("require('crypto').createHash('sha256').update('a').update('bc').digest('hex')"),
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    );
+    assert_eq!(
+        eval2("require('crypto').createHash('sha256').update('abc').digest('base64')"),
+        "ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0="
+    );
+    assert_eq!(
+        eval2("require('crypto').createHash('sha256').update('abc').digest('base64url')"),
+        "ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0"
+    );
+    assert_eq!(
+        eval2("require('crypto').createHmac('sha256', 'key').update('The quick brown fox jumps over the lazy dog').digest('hex')"),
+        "f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8"
+    );
+    assert_eq!(eval2("require('crypto').createHmac('md5', 'key').update('The quick brown fox jumps over the lazy dog').digest('hex')"), "80070713463e7749b90c2dc24911e275");
+    assert_eq!(eval2("require('crypto').createHmac('sha1', Buffer.from('key')).update(Buffer.from('The quick brown fox jumps over the lazy dog')).digest('hex')"), "de7c9b85b8b78aa6bc8a7a36f70a90701c9db4d9");
+    // 2.0: digest() without an encoding is a Buffer; 1.0: a byte string.
+    assert_eq!(eval2("(function(){ var d = require('crypto').createHash('md5').update('abc').digest(); return [Buffer.isBuffer(d), d.length, d.toString('hex')]; })()"), json!([true, 16, "900150983cd24fb0d6963f7d28e17f72"]));
+    assert_eq!(eval1("(function(){ var d = require('crypto').createHash('md5').update('abc').digest(); return [typeof d, d.length, d.charCodeAt(0)]; })()"), json!(["string", 16, 0x90]));
+    let r =
+        run2("function handler(e) { require('crypto').createHash('sha512'); return e.request; }");
+    assert!(
+        r.error_message.contains("not supported"),
+        "{}",
+        r.error_message
+    );
+}
+
+#[test]
+fn crypto_import_statement_is_bound() {
+    let r = run2("import crypto from 'crypto';\nfunction handler(e) { e.request.headers['x-h'] = {value: crypto.createHash('sha1').update('abc').digest('hex')}; return e.request; }");
+    assert!(r.succeeded(), "{}", r.error_message);
+    assert_eq!(
+        r.output.unwrap()["request"]["headers"]["x-h"]["value"],
+        "a9993e364706816aba3e25717850c26c9cd0d89d"
+    );
+}
+
+#[test]
+fn querystring_module() {
+    assert_eq!(
+        eval2("require('querystring').parse('a=1&b=2&a=3&c&d=%E2%82%AC+x')"),
+        json!({"a": ["1", "3"], "b": "2", "c": "", "d": "€ x"})
+    );
+    assert_eq!(
+        eval2("require('querystring').decode('a:1;b:2', ';', ':')"),
+        json!({"a": "1", "b": "2"})
+    );
+    assert_eq!(
+        eval2("require('querystring').parse('a=1&b=2&c=3', null, null, {maxKeys: 2})"),
+        json!({"a": "1", "b": "2"})
+    );
+    assert_eq!(
+        eval2("require('querystring').parse('a=%FF')"),
+        json!({"a": "\u{FFFD}"})
+    );
+    assert_eq!(
+        eval2("require('querystring').stringify({a: [1, 2], b: 'x y', c: true, d: null})"),
+        "a=1&a=2&b=x%20y&c=true&d="
+    );
+    assert_eq!(
+        eval2("require('querystring').encode({a: 'b'}, ';', ':')"),
+        "a:b"
+    );
+    assert_eq!(
+        eval2("require('querystring').escape('a b&c/é')"),
+        "a%20b%26c%2F%C3%A9"
+    );
+    assert_eq!(eval2("require('querystring').unescape('a%20b%2')"), "a b%2");
+    assert_eq!(eval2("require('querystring').parse('x=1', null, null, {decodeURIComponent: function(s){ return s.toUpperCase(); }})"), json!({"X": "1"}));
+}
+
+#[test]
+fn buffer_module() {
+    assert_eq!(
+        eval2("Buffer.from('héllo').toString('hex')"),
+        "68c3a96c6c6f"
+    );
+    assert_eq!(
+        eval2("Buffer.from('68c3a96c6c6f', 'hex').toString()"),
+        "héllo"
+    );
+    assert_eq!(eval2("Buffer.from('hello').toString('base64')"), "aGVsbG8=");
+    assert_eq!(
+        eval2("Buffer.from('aGVsbG8', 'base64').toString('utf8')"),
+        "hello"
+    );
+    assert_eq!(
+        eval2("Buffer.from([0xfb, 0xff]).toString('base64url')"),
+        "-_8"
+    );
+    assert_eq!(
+        eval2("Buffer.from('-_8', 'base64url').toJSON()"),
+        json!({"type": "Buffer", "data": [251, 255]})
+    );
+    assert_eq!(eval2("[Buffer.byteLength('é'), Buffer.byteLength('aGk=', 'base64'), Buffer.alloc(3, 1).length, Buffer.allocUnsafe(2).length]"), json!([2, 2, 3, 2]));
+    assert_eq!(
+        eval2("Buffer.concat([Buffer.from('a'), Buffer.from('bc')]).toString()"),
+        "abc"
+    );
+    assert_eq!(eval2("[Buffer.compare(Buffer.from('a'), Buffer.from('b')), Buffer.from('x').equals(Buffer.from('x')), Buffer.isBuffer(Buffer.from('')), Buffer.isBuffer('x'), Buffer.isEncoding('hex'), Buffer.isEncoding('nope')]"), json!([-1, true, true, false, true, false]));
+    assert_eq!(eval2("(function(){ var b = Buffer.alloc(8); b.writeUInt32BE(0xdeadbeef, 0); b.writeUInt16LE(0x1234, 4); return [b.readUInt32BE(0), b.readUInt16LE(4), b.readUInt8(0), b.readInt8(0), b.slice(0, 2).toString('hex'), b.indexOf(0x34), b.includes(Buffer.from([0xbe, 0xef]))]; })()"), json!([0xdeadbeef_u32, 0x1234, 0xde, -34, "dead", 4, true]));
+    assert_eq!(eval2("(function(){ var b = Buffer.alloc(5); var n = b.write('hi', 1); return [n, b.toString('hex'), Buffer.from('abc').toString('utf8', 1, 2)]; })()"), json!([2, "0068690000", "b"]));
+    assert_eq!(eval2("require('buffer').Buffer === Buffer"), json!(true));
+}
+
+#[test]
+fn buffers_are_limited_to_the_function_memory() {
+    // spec §4.6: 2 MB of memory per function; ArrayBuffers over it throw.
+    assert_eq!(
+        eval2("Buffer.alloc(1024 * 1024).length"),
+        json!(1024 * 1024)
+    );
+    let r = run2("function handler(e) { new ArrayBuffer(3 * 1024 * 1024); return e.request; }");
+    assert!(
+        r.error_message.contains("execution error"),
+        "{}",
+        r.error_message
+    );
+}
+
+#[test]
+fn text_encoding_and_base64_globals() {
+    assert_eq!(
+        eval2("Array.from(new TextEncoder().encode('é'))"),
+        json!([195, 169])
+    );
+    assert_eq!(
+        eval2("new TextDecoder().decode(new Uint8Array([104, 195, 169]))"),
+        "hé"
+    );
+    assert_eq!(eval2("new TextEncoder().encoding"), "utf-8");
+    assert_eq!(eval2("(function(){ try { new TextDecoder('utf-8', {fatal: true}).decode(new Uint8Array([255])); return 'no'; } catch (e) { return 'threw'; } })()"), "threw");
+    assert_eq!(eval2("btoa('hello')"), "aGVsbG8=");
+    assert_eq!(eval2("atob('aGVsbG8=')"), "hello");
+    assert_eq!(
+        eval2("(function(){ try { btoa('€'); return 'no'; } catch (e) { return 'threw'; } })()"),
+        "threw"
+    );
+}
+
+#[test]
+fn raw_query_string_helper() {
+    assert_eq!(eval2("event.request.rawQueryString()"), "q=1&r=x&r=y");
+    let mut ev = request_event();
+    ev.request.raw_query = None;
+    let r = test::run(&func("function handler(e) { return {statusCode: 200, body: String(e.request.rawQueryString())}; }", Dialect::CloudFrontJs2), &ev);
+    assert_eq!(r.output.unwrap()["response"]["body"]["data"], "undefined");
+    ev.request.raw_query = Some(String::new());
+    let r = test::run(&func("function handler(e) { return {statusCode: 200, body: JSON.stringify(e.request.rawQueryString())}; }", Dialect::CloudFrontJs2), &ev);
+    assert_eq!(r.output.unwrap()["response"]["body"]["data"], "\"\"");
+    // Not enumerable: it does not show up in the returned request.
+    let r = run2(
+        "function handler(e) { return {statusCode: 200, body: Object.keys(e.request).join(',')}; }",
+    );
+    assert_eq!(
+        r.output.unwrap()["response"]["body"]["data"],
+        "method,uri,querystring,headers,cookies"
+    );
+}
+
+// === runtimes ===
+
+#[test]
+fn runtime_1_0_dialect() {
+    assert!(CloudFrontFunction::from_code(
+        "t",
+        "function handler(e) { let x = 1; return e.request; }",
+        Dialect::CloudFrontJs1,
+        None,
+        BUDGET
+    )
+    .is_err());
+    assert!(CloudFrontFunction::from_code(
+        "t",
+        "function handler(e) { const x = 1; return e.request; }",
+        Dialect::CloudFrontJs2,
+        None,
+        BUDGET
+    )
+    .is_ok());
+    assert_eq!(
+        eval1("[typeof Buffer, typeof TextEncoder, typeof atob, typeof ''.replaceAll]"),
+        json!(["undefined", "undefined", "undefined", "undefined"])
+    );
+    assert_eq!(eval2("[typeof Buffer, typeof TextEncoder, typeof atob, typeof ''.replaceAll, typeof ''.toUTF8]"), json!(["function", "function", "function", "function", "undefined"]));
+    assert_eq!(eval1("['é'.toUTF8().length, 'é'.toUTF8().fromUTF8(), 'abc'.toBytes(), '€'.toBytes(), String.bytesFrom('6869', 'hex'), String.bytesFrom([104, 105]), 'aé'.fromBytes()]"), json!([2, "é", "abc", null, "hi", "hi", "aé"]));
+    // Template literals and arrow functions are part of 1.0.
+    assert_eq!(eval1("[1, 2].map(x => `${x}!`)"), json!(["1!", "2!"]));
+}
+
+#[test]
+fn async_handlers_are_settled() {
+    let r = run2("async function handler(e) { var v = await Promise.resolve('/x'); e.request.uri = v; return e.request; }");
+    assert!(r.succeeded(), "{}", r.error_message);
+    assert_eq!(r.output.unwrap()["request"]["uri"], "/x");
+    let r = run2("async function handler(e) { await null; throw new Error('late'); }");
+    assert_eq!(r.error_message, "function execution error: Error: late");
+    let r = run2("function handler(e) { return new Promise(function(){}); }");
+    assert!(
+        r.error_message.contains("never settled"),
+        "{}",
+        r.error_message
+    );
+}
+
+// === isolation ===
+
+#[test]
+fn invocations_are_isolated() {
+    let probe = r#"
+var topLevel = 0; var held = {n: 0};
+function handler(event) {
+  var seen = [];
+  topLevel++; held.n++;
+  if (topLevel > 1) seen.push('top-level var');
+  if (held.n > 1) seen.push('top-level object');
+  try { if (globalThis.leak) seen.push('globalThis'); globalThis.leak = 1; } catch (e) {}
+  try { if (Object.prototype.leak) seen.push('Object.prototype'); Object.prototype.leak = 1; } catch (e) {}
+  try { if (JSON.parse.leak) seen.push('JSON.parse'); JSON.parse.leak = 1; } catch (e) {}
+  try { if (String.prototype.trim.call(' a ') !== 'a') seen.push('String.prototype.trim'); String.prototype.trim = function () { return 'x'; }; } catch (e) {}
+  try { var ip = Object.getPrototypeOf(Object.getPrototypeOf([][Symbol.iterator]())); if (ip.leak) seen.push('%IteratorPrototype%'); ip.leak = 1; } catch (e) {}
+  try { var c = require('crypto'); if (c.leak) seen.push('crypto'); c.leak = 1; } catch (e) {}
+  try { var hp = Object.getPrototypeOf(require('crypto').createHash('md5')); if (hp.leak) seen.push('Hash.prototype'); hp.leak = 1; } catch (e) {}
+  try { if (Array.prototype.leak) seen.push('Array.prototype'); Array.prototype.leak = 1; } catch (e) {}
+  try { if (Math.leak) seen.push('Math'); Math.leak = 1; } catch (e) {}
+  try { if (Buffer.leak) seen.push('Buffer'); Buffer.leak = 1; } catch (e) {}
+  try { if (console.leak) seen.push('console'); console.leak = 1; } catch (e) {}
+  try { implicitGlobal = 1; } catch (e) {}
+  return {statusCode: 200, body: seen.join(',')};
+}"#;
+    let f = func(probe, Dialect::CloudFrontJs2);
+    for _ in 0..3 {
+        let r = test::run(&f, &request_event());
+        assert!(r.succeeded(), "{}", r.error_message);
+        assert_eq!(
+            r.output.unwrap()["response"]["body"]["data"],
+            "",
+            "state leaked between invocations"
+        );
+    }
+}
+
+#[test]
+fn overriding_inherited_methods_still_works() {
+    // The "override mistake" is tamed: own properties shadow frozen prototypes.
+    assert_eq!(eval2("(function(){ var o = {}; o.toString = function(){ return 'mine'; }; var e = new Error('m'); e.name = 'Custom'; return [String(o), e.name, String(e)]; })()"), json!(["mine", "Custom", "Custom: m"]));
+}
+
+// === budgets ===
+
+#[test]
+fn runaway_loops_and_recursion_are_throttled_and_the_engine_recovers() {
+    // A small instruction limit keeps this quick in debug builds; the rule is the same.
+    cfedge::js::set_thread_instruction_limit(1_000_000);
+    for code in [
+        "function handler(e) { while (true) {} }",
+        "function handler(e) { try { while (true) {} } catch (x) { return e.request; } }",
+        "function handler(e) { function f(n) { return f(n + 1) + 1; } return f(0); }",
+        "function handler(e) { function f() { try { return f(); } catch (x) { return f(); } } return f(); }",
+        // Callbacks run by native functions: each frame's loop counter stays
+        // low, the instruction budget stops it.
+        "function handler(e) { var a = new Array(5000).fill(0); a.forEach(function () { a.forEach(function () {}); }); return e.request; }",
+        "function handler(e) { var s = 'a'.repeat(5000); while (true) { s.replace(/a/g, function () { return 'b'; }); } }",
+    ] {
+        let r = run2(code);
+        assert!(r.error_message.starts_with("function throttled"), "{code}: {}", r.error_message);
+        let ok = run2("function handler(e) { return e.request; }");
+        assert!(ok.succeeded(), "engine unusable after {code}: {}", ok.error_message);
+    }
+    // Legitimate work well under the limit is not stopped, however many times it runs.
+    for _ in 0..200 {
+        assert!(run2("function handler(e) { var s = 0; for (var i = 0; i < 1000; i++) { s += i; } return e.request; }").succeeded());
+    }
+    cfedge::js::set_thread_instruction_limit(cfedge::js::INVOCATION_INSTRUCTION_LIMIT);
+}
+
+/// Run `code` at the edge with `budget` and check that it was throttled.
+fn assert_throttled(code: &str, budget: Duration) {
+    let f =
+        CloudFrontFunction::from_code("slow", code, Dialect::CloudFrontJs2, None, budget).unwrap();
+    let r = f.run_event(&request_event(), None, BudgetMode::Enforce);
+    assert!(
+        matches!(r.result, Err(FunctionError::Throttled(_))),
+        "{:?}",
+        r.result
+    );
+}
+
+#[test]
+fn over_budget_invocations_are_throttled_at_the_edge_and_reported_by_the_test_api() {
+    // Work that the loop limit does not stop (a loop per callback frame) but
+    // that runs far over a 1 ms budget.
+    let code = "function handler(e) { var s = 0; for (var j = 0; j < 20; j++) { [1].forEach(function () { for (var i = 0; i < 20000; i++) { s += i; } }); } return e.request; }";
+    assert_throttled(code, Duration::from_millis(1));
+    let f = CloudFrontFunction::from_code(
+        "slow",
+        code,
+        Dialect::CloudFrontJs2,
+        None,
+        Duration::from_millis(1),
+    )
+    .unwrap();
+    let r = test::run(&f, &request_event());
+    assert!(r.succeeded(), "{}", r.error_message);
+    assert_eq!(r.compute_utilization, 100);
+}
+
+#[test]
+fn a_long_native_regex_call_finishes_and_is_throttled() {
+    // Documented limit: a single native call (backtracking regex) cannot be
+    // interrupted; it runs to completion and the invocation is throttled.
+    assert_throttled(
+        "function handler(e) { /^(a+)+$/.test('a'.repeat(18) + 'b'); return e.request; }",
+        Duration::from_micros(100),
+    );
+    assert!(run2("function handler(e) { return e.request; }").succeeded());
+}
+
+#[test]
+fn compute_utilization_is_reported() {
+    let f = CloudFrontFunction::from_code(
+        "t",
+        "function handler(e) { return e.request; }",
+        Dialect::CloudFrontJs2,
+        None,
+        Duration::from_secs(10),
+    )
+    .unwrap();
+    let r = test::run(&f, &request_event());
+    assert!(r.compute_utilization <= 1, "{}", r.compute_utilization);
+    let j = r.to_json();
+    assert!(j["TestResult"]["ComputeUtilization"].is_string());
+    assert!(j["TestResult"]["FunctionOutput"].is_string());
+    assert_eq!(j["TestResult"]["FunctionErrorMessage"], "");
+}
+
+// === key value stores and the cloudfront module ===
+
+fn kvs_func(code: &str) -> CloudFrontFunction {
+    let kvs =
+        KeyValueStore::parse("s", r#"{"a": "1", "j": "{\"x\": [1, 2]}", "t": "héllo"}"#).unwrap();
+    CloudFrontFunction::from_code(
+        "k",
+        code,
+        Dialect::CloudFrontJs2,
+        Some(Arc::new(kvs)),
+        BUDGET,
+    )
+    .unwrap()
+}
+
+#[test]
+fn kvs_reads() {
+    let code = r#"import cf from 'cloudfront';
+const kvs = cf.kvs();
+async function handler(event) {
+  const out = [];
+  out.push(await kvs.get('a'));
+  out.push((await kvs.get('j', {format: 'json'})).x[1]);
+  out.push((await kvs.get('t', {format: 'bytes'})).length);
+  out.push(await kvs.exists('a'));
+  out.push(await kvs.exists('nope'));
+  out.push((await kvs.meta()).keyCount);
+  try { await kvs.get('nope'); out.push('found'); } catch (e) { out.push('missing'); }
+  return {statusCode: 200, body: JSON.stringify(out)};
+}"#;
+    let r = test::run(&kvs_func(code), &request_event());
+    assert!(r.succeeded(), "{}", r.error_message);
+    let body = r.output.unwrap()["response"]["body"]["data"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap(),
+        json!(["1", 2, 6, true, false, 3, "missing"])
+    );
+    // Without an associated store, cf.kvs() throws.
+    let r =
+        run2("import cf from 'cloudfront';\nfunction handler(e) { cf.kvs(); return e.request; }");
+    assert!(
+        r.error_message.contains("key value store"),
+        "{}",
+        r.error_message
+    );
+}
+
+#[test]
+fn cloudfront_module_helpers() {
+    let code = r#"import cf from 'cloudfront';
+function handler(event) {
+  cf.logCustomData('a b&c');
+  cf.updateRequestOrigin({domainName: 'api.example.com', originPath: '/v1'});
+  return {statusCode: 200, body: cf.edgeLocation.name + ':' + typeof cf.edgeLocation.serverIp};
+}"#;
+    let f = func(code, Dialect::CloudFrontJs2);
+    let rep = f.run_event(
+        &request_event(),
+        Some(cfedge::js::EdgeLocation {
+            name: "LHR".into(),
+            server_ip: "1.1.1.1".into(),
+            region: "eu".into(),
+        }),
+        BudgetMode::Enforce,
+    );
+    assert!(rep.result.is_ok(), "{:?}", rep.result);
+    assert_eq!(rep.custom_log_data.as_deref(), Some("a%20b%26c"));
+    assert!(matches!(
+        rep.origin,
+        Some(cfedge::cloudfront_functions::origin::OriginRequest::Update(
+            _
+        ))
+    ));
+    // Origin helpers are viewer-request only; edgeLocation is empty at viewer-response.
+    let r = test::run(&f, &response_event());
+    assert!(
+        r.error_message.contains("execution error"),
+        "{}",
+        r.error_message
+    );
+    let r = test::run(&func("import cf from 'cloudfront';\nfunction handler(e) { e.response.statusDescription = JSON.stringify(cf.edgeLocation); return e.response; }", Dialect::CloudFrontJs2), &response_event());
+    assert_eq!(r.output.unwrap()["response"]["statusDescription"], "{}");
+}
+
+// === results and failures ===
+
+#[test]
+fn invalid_results_are_validation_errors() {
+    for code in [
+        "function handler(e) { return 'x'; }",
+        "function handler(e) { return; }",
+        "function handler(e) { return {statusCode: '200'}; }",
+        "function handler(e) { return {statusCode: 700}; }",
+        "function handler(e) { return {statusCode: 200, body: {encoding: 'gzip', data: ''}}; }",
+        "function handler(e) { e.request.headers.x = 'notanobject'; return e.request; }",
+        "function handler(e) { e.request.uri = 5; return e.request; }",
+    ] {
+        let r = run2(code);
+        assert!(
+            r.error_message.starts_with("function validation error"),
+            "{code}: {}",
+            r.error_message
+        );
+    }
+    let r = test::run(
+        &func(
+            "function handler(e) { return e.request; }",
+            Dialect::CloudFrontJs2,
+        ),
+        &response_event(),
+    );
+    assert!(
+        r.error_message.starts_with("function validation error"),
+        "{}",
+        r.error_message
+    );
+    let r = run2(
+        "function handler(e) { return {statusCode: 200, body: {encoding: 'base64', data: '!!'}}; }",
+    );
+    assert!(
+        r.error_message.starts_with("function validation error"),
+        "{}",
+        r.error_message
+    );
+}
+
+#[test]
+fn failure_kinds_map_to_cloudfront_statuses() {
+    use cfedge::error::EdgeError;
+    let cases = [
+        (
+            FunctionError::Execution("x".into()),
+            503,
+            "FunctionExecutionError from cloudfront",
+        ),
+        (
+            FunctionError::Validation("x".into()),
+            502,
+            "FunctionValidationError from cloudfront",
+        ),
+        (
+            FunctionError::Throttled("x".into()),
+            503,
+            "FunctionThrottledError from cloudfront",
+        ),
+    ];
+    for (e, status, x_cache) in cases {
+        let a: EdgeError = e.to_edge_error();
+        assert_eq!(a.answer().status.as_u16(), status);
+        assert_eq!(a.answer().x_cache, x_cache);
+    }
+}
+
+#[test]
+fn test_events_without_event_type_need_the_flag() {
+    let ev = json!({"request": {"method": "GET", "uri": "/"}});
+    assert!(Event::from_json(&ev, None).is_err());
+    assert_eq!(
+        Event::from_json(&ev, Some(EventType::ViewerRequest))
+            .unwrap()
+            .context
+            .event_type,
+        EventType::ViewerRequest
+    );
+}
+
+// === config ===
+
+fn config_with(
+    dir: &std::path::Path,
+    files: &[(&str, &str)],
+    extra: &str,
+) -> Result<cfedge::config::Config, cfedge::config::ConfigError> {
+    for (name, text) in files {
+        std::fs::write(dir.join(name), text).unwrap();
+    }
+    let toml = format!(
+        "[origins.app]\nurl = \"http://127.0.0.1:8080\"\n\n[default_behavior]\ntarget_origin = \"app\"\n{extra}"
+    );
+    let path = dir.join("cfedge.toml");
+    std::fs::write(&path, toml).unwrap();
+    cfedge::config::Config::load(&path)
+}
+
+#[test]
+fn config_loads_functions_with_kvs_and_associations() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config_with(
+        dir.path(),
+        &[("f.js", "import cf from 'cloudfront';\nasync function handler(e) { return e.request; }"), ("s.json", r#"{"a": "b"}"#)],
+        "function_associations = { viewer_request = \"f\" }\n[functions.f]\nfile = \"f.js\"\nkey_value_store = \"s\"\n[key_value_stores.s]\nfile = \"s.json\"\n",
+    )
+    .unwrap();
+    assert!(cfg
+        .default_behavior
+        .features
+        .viewer_request_function
+        .is_some());
+    assert_eq!(
+        cfg.features.functions.get("f").unwrap().dialect(),
+        Dialect::CloudFrontJs2
+    );
+}
+
+#[test]
+fn config_errors_name_the_item_and_position() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = config_with(
+        dir.path(),
+        &[("f.js", "function handler(e) {\n  var x = ;\n}")],
+        "[functions.f]\nfile = \"f.js\"\n",
+    )
+    .unwrap_err();
+    assert_eq!(e.item, "functions.f");
+    assert_eq!(e.line, Some(2));
+    assert!(e.column.is_some());
+    assert!(e.to_string().contains("f.js:2:"), "{e}");
+
+    let e = config_with(
+        dir.path(),
+        &[(
+            "f.js",
+            "function handler(e) { let x = 1; return e.request; }",
+        )],
+        "[functions.f]\nfile = \"f.js\"\nruntime = \"cloudfront-js-1.0\"\n",
+    )
+    .unwrap_err();
+    assert!(e.message.contains("'let'"), "{e}");
+
+    let e = config_with(
+        dir.path(),
+        &[("f.js", "function handler(e) { return e.request; }")],
+        "[functions.f]\nfile = \"f.js\"\nruntime = \"nodejs\"\n",
+    )
+    .unwrap_err();
+    assert!(e.message.contains("nodejs"), "{e}");
+
+    let e = config_with(
+        dir.path(),
+        &[("f.js", "function handler(e) { return e.request; }")],
+        "[functions.f]\nfile = \"f.js\"\nkey_value_store = \"nope\"\n",
+    )
+    .unwrap_err();
+    assert!(e.message.contains("nope"), "{e}");
+
+    let e = config_with(dir.path(), &[], "[functions.f]\nfile = \"missing.js\"\n").unwrap_err();
+    assert!(e.message.contains("missing.js"), "{e}");
+
+    let e = config_with(
+        dir.path(),
+        &[("f.js", "function handler(e) { return e.request; }")],
+        "function_associations = { viewer_request = \"g\" }\n[functions.f]\nfile = \"f.js\"\n",
+    )
+    .unwrap_err();
+    assert!(e.message.contains("\"g\""), "{e}");
+
+    let big = format!(
+        "function handler(e) {{ return e.request; }}\n//{}",
+        "x".repeat(10 * 1024)
+    );
+    let e = config_with(
+        dir.path(),
+        &[("big.js", &big)],
+        "[functions.f]\nfile = \"big.js\"\n",
+    )
+    .unwrap_err();
+    assert!(e.message.contains("10240"), "{e}");
+    let ok = config_with(
+        dir.path(),
+        &[("big.js", &big)],
+        "[functions.f]\nfile = \"big.js\"\n[distribution]\nallow_oversized_functions = true\n",
+    );
+    assert!(ok.is_ok(), "{:?}", ok.err());
+
+    let e = config_with(
+        dir.path(),
+        &[("s.json", &format!(r#"{{"k": "{}"}}"#, "v".repeat(2000)))],
+        "[key_value_stores.s]\nfile = \"s.json\"\n",
+    )
+    .unwrap_err();
+    assert_eq!(e.item, "key_value_stores.s");
+    assert!(e.message.contains("1024"), "{e}");
+}
+
+#[test]
+fn origin_group_and_select_calls_are_recorded() {
+    use cfedge::cloudfront_functions::origin::OriginRequest;
+    let f = func(
+        "import cf from 'cloudfront';\nfunction handler(e) { cf.createRequestOriginGroup({originIds: [{originId: 'a'}, {originId: 'b'}], failoverCriteria: {statusCodes: [503]}}); return e.request; }",
+        Dialect::CloudFrontJs2,
+    );
+    let rep = f.run_event(&request_event(), None, BudgetMode::Enforce);
+    assert!(
+        matches!(rep.origin, Some(OriginRequest::Group(_))),
+        "{:?}",
+        rep.origin
+    );
+    let f = func(
+        "import cf from 'cloudfront';\nfunction handler(e) { cf.updateRequestOrigin({domainName: 'x.example'}); cf.selectRequestOriginById('b', {hostHeader: 'h'}); return e.request; }",
+        Dialect::CloudFrontJs2,
+    );
+    let rep = f.run_event(&request_event(), None, BudgetMode::Enforce);
+    // The last call wins.
+    assert_eq!(
+        rep.origin,
+        Some(OriginRequest::Select(
+            json!({"originId": "b", "options": {"hostHeader": "h"}})
+        ))
+    );
+}

@@ -1,0 +1,198 @@
+//! CloudFront Functions through the live edge: the real server on an
+//! ephemeral port in front of an in-process origin.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests fail loudly"
+)]
+
+#[path = "support/mod.rs"]
+mod support;
+
+use std::path::Path;
+
+use support::{Origin, Proxy, Route};
+
+/// A config with a viewer-request and/or viewer-response function (code written to `dir`).
+fn config(origin: &Origin, dir: &Path, vreq: Option<&str>, vresp: Option<&str>) -> String {
+    let mut functions = String::new();
+    let mut assoc = Vec::new();
+    for (name, code) in [("vreq", vreq), ("vresp", vresp)] {
+        if let Some(code) = code {
+            let file = dir.join(format!("{name}.js"));
+            std::fs::write(&file, code).unwrap();
+            functions.push_str(&format!(
+                "[functions.{name}]\nfile = {:?}\nbudget_us = 200000\n",
+                file.display().to_string()
+            ));
+            let event = if name == "vreq" {
+                "viewer_request"
+            } else {
+                "viewer_response"
+            };
+            assoc.push(format!("{event} = \"{name}\""));
+        }
+    }
+    format!(
+        r#"
+[origins.app]
+url = "{}"
+connection_attempts = 1
+
+[default_behavior]
+target_origin = "app"
+function_associations = {{ {} }}
+
+{functions}
+"#,
+        origin.url(),
+        assoc.join(", ")
+    )
+}
+
+const REWRITE: &str = "function handler(event) { var r = event.request; if (r.uri.endsWith('/')) { r.uri += 'index.html'; } return r; }";
+const ADD_HEADER: &str = "function handler(event) { event.response.headers['x-function'] = {value: 'rewrite-v1'}; return event.response; }";
+
+#[tokio::test]
+async fn viewer_request_rewrite_and_viewer_response_header() {
+    let origin = Origin::start().await;
+    origin.route(
+        "/docs/index.html",
+        Route::ok("index").header("cache-control", "max-age=60"),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let proxy = Proxy::start(&config(
+        &origin,
+        dir.path(),
+        Some(REWRITE),
+        Some(ADD_HEADER),
+    ))
+    .await;
+    let got = proxy.get("/docs/").await;
+    assert_eq!(got.status, 200);
+    assert_eq!(got.text(), "index");
+    assert_eq!(got.header("x-function"), Some("rewrite-v1"));
+    assert_eq!(got.x_cache(), "Miss from cloudfront");
+    // The cache key is built from the rewritten request.
+    let again = proxy.get("/docs/index.html").await;
+    assert_eq!(again.x_cache(), "Hit from cloudfront");
+    assert_eq!(again.header("x-function"), Some("rewrite-v1"));
+    assert_eq!(origin.hits("/docs/index.html"), 1);
+}
+
+#[tokio::test]
+async fn generated_responses_skip_cache_origin_and_viewer_response() {
+    let origin = Origin::start().await;
+    origin.route("/r", Route::ok("origin"));
+    let dir = tempfile::tempdir().unwrap();
+    let code = "function handler(e) { return {statusCode: 302, statusDescription: 'Found', headers: {location: {value: 'https://example.com/'}}, cookies: {s: {value: '1', attributes: 'Path=/'}}}; }";
+    let proxy = Proxy::start(&config(&origin, dir.path(), Some(code), Some(ADD_HEADER))).await;
+    for _ in 0..2 {
+        let got = proxy.get("/r").await;
+        assert_eq!(got.status, 302);
+        assert_eq!(got.header("location"), Some("https://example.com/"));
+        assert_eq!(got.header("set-cookie"), Some("s=1; Path=/"));
+        assert_eq!(got.x_cache(), "FunctionGeneratedResponse from cloudfront");
+        assert_eq!(got.header("x-function"), None);
+    }
+    assert_eq!(origin.hits("/r"), 0);
+}
+
+#[tokio::test]
+async fn viewer_response_is_skipped_for_origin_errors() {
+    let origin = Origin::start().await;
+    origin.route("/missing", Route::status(404, "nope"));
+    origin.route("/ok", Route::ok("fine"));
+    let dir = tempfile::tempdir().unwrap();
+    let proxy = Proxy::start(&config(&origin, dir.path(), None, Some(ADD_HEADER))).await;
+    let got = proxy.get("/missing").await;
+    assert_eq!(got.status, 404);
+    assert_eq!(got.header("x-function"), None);
+    assert_eq!(
+        proxy.get("/ok").await.header("x-function"),
+        Some("rewrite-v1")
+    );
+}
+
+#[tokio::test]
+async fn viewer_response_can_replace_status_and_body() {
+    let origin = Origin::start().await;
+    origin.route("/x", Route::ok("original body"));
+    let dir = tempfile::tempdir().unwrap();
+    let code = "function handler(e) { var r = e.response; r.statusCode = 201; r.body = {encoding: 'base64', data: 'aGk='}; return r; }";
+    let proxy = Proxy::start(&config(&origin, dir.path(), None, Some(code))).await;
+    let got = proxy.get("/x").await;
+    assert_eq!(got.status, 201);
+    assert_eq!(got.text(), "hi");
+    assert_eq!(got.header("content-length"), Some("2"));
+}
+
+#[tokio::test]
+async fn each_failure_gets_its_status_and_x_cache() {
+    let origin = Origin::start().await;
+    origin.route("/x", Route::ok("fine"));
+    let cases = [
+        (Some("function handler(e) { throw new Error('boom'); }"), None, 503, "FunctionExecutionError from cloudfront"),
+        (Some("function handler(e) { e.request.headers.host = {value: 'evil'}; return e.request; }"), None, 502, "FunctionValidationError from cloudfront"),
+        (Some("function handler(e) { e.request.headers['x-amz-cf-id'] = {value: 'x'}; return e.request; }"), None, 502, "FunctionValidationError from cloudfront"),
+        (Some("function handler(e) { e.request.method = 'POST'; return e.request; }"), None, 502, "FunctionValidationError from cloudfront"),
+        (Some("function handler(e) { while (true) {} }"), None, 503, "FunctionThrottledError from cloudfront"),
+        (None, Some("function handler(e) { throw new Error('late'); }"), 503, "FunctionExecutionError from cloudfront"),
+        (None, Some("function handler(e) { e.response.headers.via = {value: 'x'}; return e.response; }"), 502, "FunctionValidationError from cloudfront"),
+        // X-Edge-* is disallowed for functions (spec §3.3), at viewer-response too.
+        (None, Some("function handler(e) { e.response.headers['x-edge-function'] = {value: 'x'}; return e.response; }"), 502, "FunctionValidationError from cloudfront"),
+    ];
+    for (vreq, vresp, status, x_cache) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let proxy = Proxy::start(&config(&origin, dir.path(), vreq, vresp)).await;
+        let got = proxy.get("/x").await;
+        assert_eq!(got.status, status, "{vreq:?} {vresp:?}");
+        assert_eq!(got.x_cache(), x_cache, "{vreq:?} {vresp:?}");
+        assert!(
+            got.text().contains("CloudFront"),
+            "CloudFront-like HTML error body"
+        );
+        // The edge keeps serving after a failing function.
+        drop(proxy);
+    }
+}
+
+#[tokio::test]
+async fn origin_helpers_switch_the_origin() {
+    let a = Origin::start().await;
+    let b = Origin::start().await;
+    a.route("/x", Route::ok("from a"));
+    b.route("/x", Route::ok("from b"));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("sel.js");
+    std::fs::write(
+        &file,
+        "import cf from 'cloudfront';\nfunction handler(e) { if (e.request.headers['x-pick-b']) { cf.selectRequestOriginById('b'); } return e.request; }",
+    )
+    .unwrap();
+    let toml = format!(
+        r#"
+[origins.a]
+url = "{}"
+[origins.b]
+url = "{}"
+[default_behavior]
+target_origin = "a"
+cache_policy = "CachingDisabled"
+function_associations = {{ viewer_request = "sel" }}
+[functions.sel]
+file = {:?}
+budget_us = 200000
+"#,
+        a.url(),
+        b.url(),
+        file.display().to_string()
+    );
+    let proxy = Proxy::start(&toml).await;
+    assert_eq!(proxy.get("/x").await.text(), "from a");
+    assert_eq!(
+        proxy.get_with("/x", &[("x-pick-b", "1")]).await.text(),
+        "from b"
+    );
+}
