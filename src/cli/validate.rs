@@ -108,6 +108,13 @@ pub fn describe(c: &Config) -> String {
             if b.compress { " compress" } else { "" }
         );
     }
+    let rules = crate::rules::describe(&c.features);
+    if !rules.is_empty() {
+        let _ = writeln!(s, "\nedge rules:");
+        for r in rules {
+            let _ = writeln!(s, "  {r}");
+        }
+    }
     if !c.custom_error_responses.is_empty() {
         let _ = writeln!(s, "\ncustom error responses:");
         let mut codes: Vec<_> = c.custom_error_responses.values().collect();

@@ -111,6 +111,7 @@ impl Edge {
             conn: ctx.conn,
             behavior: ctx.behavior.clone(),
             origin_override: ctx.origin_override.clone(),
+            viewer_country: ctx.viewer_country,
         };
         let request = request.clone();
         tokio::spawn(async move {

@@ -17,6 +17,7 @@
 //! here, with its spec section.
 
 mod cached;
+mod edge_rules;
 mod origin_fetch;
 
 use std::net::SocketAddr;
@@ -131,6 +132,9 @@ pub(crate) struct RequestCtx {
     pub conn: ConnInfo,
     pub behavior: Arc<Behavior>,
     pub origin_override: Option<OriginOverride>,
+    /// The viewer's country from geo restriction, sent as `CloudFront-Viewer-Country`
+    /// when the cache policy lists it (spec §3.2).
+    pub viewer_country: Option<crate::rules::geo::CountryCode>,
 }
 
 impl Edge {
@@ -184,6 +188,7 @@ impl Edge {
     }
 
     async fn process(self: &Arc<Self>, id: &str, req: Request<EdgeBody>, conn: ConnInfo) -> Answer {
+        let started = Instant::now();
         let (parts, body) = req.into_parts();
 
         // 1. Parse and limit the request (spec §1.7).
@@ -216,6 +221,7 @@ impl Edge {
             conn,
             behavior: behavior.clone(),
             origin_override: None,
+            viewer_country: None,
         };
 
         // 3. Viewer protocol policy, before any function (spec §7.3, §6.1 step 3).
@@ -259,7 +265,11 @@ impl Edge {
                 .await;
         }
 
-        // HOOK(rules): geo restriction, signed URLs/cookies, JWT, redirect tables.
+        // Native edge rules: geo, CORS preflight, signed URLs/cookies, redirects, JWT
+        // (order: see `edge_rules`). Their answers still get the response headers policy.
+        if let Err(answer) = self.viewer_rules(&mut ctx, &mut request).await {
+            return self.response_policy(&ctx, &request, started, answer);
+        }
 
         // 4. Viewer-request function (spec §6.1 step 4).
         // HOOK(functions): CloudFront Function at viewer-request.
@@ -287,8 +297,7 @@ impl Edge {
         // HOOK(lambda): Lambda@Edge viewer-response.
 
         // 10. Response headers policy.
-        // HOOK(rules): response headers policy.
-        answer
+        self.response_policy(&ctx, &request, started, answer)
     }
 
     /// An error as CloudFront answers it, with the custom error page when one
@@ -424,6 +433,7 @@ impl Edge {
             conn: ctx.conn,
             behavior: page_behavior,
             origin_override: None,
+            viewer_country: ctx.viewer_country,
         };
         let page = match self
             .fetch_through_cache(&mut page_ctx, &page_request, EdgeBody::empty())
