@@ -60,7 +60,7 @@ async fn serve(config: Arc<Config>) -> Result<(), String> {
     let settings = ListenerSettings::from_config(&config.server);
     let addr = config.server.listen;
     // Certificate and CA-file problems stop start-up with the file named.
-    crate::origin::tls::TlsProfiles::build(&config).map_err(|e| e.to_string())?;
+    crate::origin::tls::TlsProfiles::check(&config).map_err(|e| e.to_string())?;
     let viewer_tls = server::tls::from_config(&config).map_err(|e| e.to_string())?;
     let listener = server::bind(addr)
         .await

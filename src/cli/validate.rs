@@ -21,7 +21,7 @@ pub fn run(args: Args) -> ExitCode {
     let loaded = Config::load(&args.config).and_then(|c| {
         // Certificates and CA files are read now, so their errors show here too.
         crate::server::tls::check(&c)?;
-        crate::origin::tls::TlsProfiles::build(&c)?;
+        crate::origin::tls::TlsProfiles::check(&c)?;
         Ok(c)
     });
     match loaded {

@@ -49,11 +49,6 @@ pub fn client_config(
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
         .map_err(|e| ConfigError::new(item, format!("TLS setup: {e}")))?;
     let mut config = if origin.insecure_skip_verify {
-        tracing::warn!(
-            origin = item,
-            domain = %origin.domain_name,
-            "insecure_skip_verify = true: the origin's TLS certificate is NOT verified; never use this outside development"
-        );
         builder
             .dangerous()
             .with_custom_certificate_verifier(Arc::new(NoVerification(provider)))
@@ -111,8 +106,18 @@ impl std::fmt::Debug for TlsProfiles {
 }
 
 impl TlsProfiles {
+    /// Check every origin's TLS settings (start-up and `cfedge validate`).
+    pub fn check(config: &Config) -> Result<(), ConfigError> {
+        Self::build_inner(config, false).map(drop)
+    }
+
     /// Build every origin's configuration; a bad `ca_file` is a [`ConfigError`].
+    /// Each origin with `insecure_skip_verify` is logged at warn level.
     pub fn build(config: &Config) -> Result<TlsProfiles, ConfigError> {
+        Self::build_inner(config, true)
+    }
+
+    fn build_inner(config: &Config, warn: bool) -> Result<TlsProfiles, ConfigError> {
         let default = CustomOrigin {
             domain_name: String::new(),
             protocol_policy: OriginProtocolPolicy::HttpsOnly,
@@ -126,6 +131,13 @@ impl TlsProfiles {
         let mut by_origin = std::collections::HashMap::new();
         for o in &config.origins {
             if let OriginKind::Custom(c) = &o.kind {
+                if c.insecure_skip_verify && warn {
+                    tracing::warn!(
+                        origin = %o.id,
+                        domain = %c.domain_name,
+                        "insecure_skip_verify = true: the origin's TLS certificate is NOT verified; never use this outside development"
+                    );
+                }
                 if c.ca_file.is_some() || c.insecure_skip_verify {
                     configs.push(client_config(c, &format!("origins.{}", o.id), &base)?);
                     by_origin.insert(o.id.clone(), configs.len() - 1);
