@@ -47,6 +47,9 @@ impl ListenerSettings {
 fn builder(s: &ListenerSettings) -> auto::Builder<TokioExecutor> {
     let mut b = auto::Builder::new(TokioExecutor::new());
     b.http1()
+        // CloudFront capitalises each hyphen-separated word of header names
+        // on HTTP/1.1 (spec §4.4); HTTP/2 names are lowercase by definition.
+        .title_case_headers(true)
         .timer(TokioTimer::new())
         .header_read_timeout(s.header_read_timeout)
         .keep_alive(true)
