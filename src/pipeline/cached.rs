@@ -44,7 +44,9 @@ impl Edge {
         if !cacheable {
             // Never-cached methods and CachingDisabled go straight to the origin.
             let resp = self.fetch_origin(ctx, &spec, body).await?;
-            return Ok(self.pass_through(resp, policy));
+            let (mut parts, body) = resp.into_parts();
+            filter_origin_response(&mut parts.headers, policy);
+            return Ok(origin_answer(Response::from_parts(parts, body), request));
         }
         let key = cache_key(
             policy,
@@ -343,30 +345,6 @@ impl Edge {
             freshness,
             hold_until: None,
             stored_wall: SystemTime::now(),
-        }
-    }
-
-    /// An uncached response straight from the origin.
-    fn pass_through(
-        &self,
-        resp: Response<EdgeBody>,
-        policy: &crate::config::CachePolicy,
-    ) -> Answer {
-        let (mut parts, body) = resp.into_parts();
-        filter_origin_response(&mut parts.headers, policy);
-        let status = parts.status;
-        Answer {
-            resp: Response::from_parts(parts, body),
-            cache_status: if status.as_u16() >= 400 {
-                CacheStatus::Error
-            } else {
-                CacheStatus::Miss
-            },
-            age: None,
-            generated: false,
-            close: false,
-            origin_status: status,
-            skip_viewer_response: status.as_u16() >= 400,
         }
     }
 }
