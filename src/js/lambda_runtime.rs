@@ -1,0 +1,816 @@
+//! The embedded Lambda@Edge runtime: one boa [`Context`] running a
+//! CommonJS-style Node.js handler (`exports.handler = async (event, context) => ...`
+//! or the callback style), with the Node.js built-ins edge code commonly
+//! requires (`buffer`, `crypto` hashes and HMACs, `querystring`, `url`,
+//! `path`, `util`), `console` captured per invocation, and timers driven by
+//! the calling thread.
+//!
+//! A [`LambdaEngine`] is `!Send` (boa contexts are): the Lambda@Edge worker
+//! pool (`lambda_edge::embedded`) creates one per worker thread. The module
+//! source is compiled once per engine as a factory
+//! `(function (require, module, exports, console, ...) { <source> })` and the
+//! factory is called again for every invocation, so each invocation gets a
+//! fresh top-level scope and fresh `module.exports` (no state leaks through
+//! top-level variables; see js-engine-notes §4).
+//!
+//! Bounds: boa's [`RuntimeLimits`](boa_engine::context::RuntimeLimits) stop
+//! tight loops and deep recursion (uncatchable by JS); timers never run past
+//! the invocation deadline. The wall-clock timeout itself is enforced by the
+//! caller, which abandons a stuck engine (js-engine-notes §5).
+
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use boa_engine::object::builtins::{JsArrayBuffer, JsUint8Array};
+use boa_engine::object::ObjectInitializer;
+use boa_engine::{
+    js_string, Context, JsError, JsNativeError, JsObject, JsResult, JsString, JsValue,
+    NativeFunction, Source,
+};
+use hmac::{Hmac, Mac};
+use sha1::Digest;
+
+/// The JavaScript half of the runtime (Buffer, crypto, querystring, url, ...).
+const PRELUDE: &str = include_str!("lambda_prelude.js");
+
+/// The parameters the module factory receives, in the order `invoke` passes them.
+const FACTORY_PARAMS: &str = "require, module, exports, console, setTimeout, clearTimeout, \
+setInterval, clearInterval, setImmediate, Buffer, URL, URLSearchParams, TextEncoder, TextDecoder, \
+atob, btoa, process";
+
+/// Loop iterations per call frame before boa stops the script (uncatchable).
+/// About 0.1–1 s of a tight loop: generous for real work, bounded for `while(true){}`.
+pub const LOOP_ITERATION_LIMIT: u64 = 100_000_000;
+/// Maximum JS call depth.
+pub const RECURSION_LIMIT: usize = 1_024;
+
+/// A syntax (or module evaluation) error in a handler source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceError {
+    /// 1-based line in the handler file, when boa reports one.
+    pub line: Option<usize>,
+    /// 1-based column, when boa reports one.
+    pub column: Option<usize>,
+    pub message: String,
+}
+
+/// Per-invocation facts exposed to the handler through its `context` object.
+#[derive(Debug, Clone)]
+pub struct InvokeInfo {
+    pub function_name: String,
+    pub request_id: String,
+}
+
+/// How an invocation ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EngineOutcome {
+    /// The handler produced a result (`null` when it produced none).
+    Result(serde_json::Value),
+    /// The handler threw, rejected, called `callback(err)`, or hit a runtime limit.
+    Error(String),
+    /// A timer was still pending when the deadline passed.
+    Timeout,
+}
+
+/// One invocation's outcome and the lines it logged.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EngineInvocation {
+    pub outcome: EngineOutcome,
+    pub logs: Vec<String>,
+}
+
+/// A boa context with the runtime installed and one handler compiled.
+pub struct LambdaEngine {
+    context: Context,
+    invoke: JsObject,
+    factory: JsObject,
+    handler: JsString,
+}
+
+impl std::fmt::Debug for LambdaEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LambdaEngine").finish_non_exhaustive()
+    }
+}
+
+impl LambdaEngine {
+    /// Build a context, install the runtime and compile `source`; `handler`
+    /// is the export to call (`handler` for `index.handler`).
+    pub fn new(source: &str, handler: &str) -> Result<Self, SourceError> {
+        let mut context = Context::default();
+        context
+            .runtime_limits_mut()
+            .set_loop_iteration_limit(LOOP_ITERATION_LIMIT);
+        context
+            .runtime_limits_mut()
+            .set_recursion_limit(RECURSION_LIMIT);
+        let natives = natives(&mut context);
+        let prelude = context
+            .eval(Source::from_bytes(PRELUDE))
+            .and_then(|p| call_fn(&p, &[natives.into()], &mut context))
+            .map_err(|e| SourceError {
+                line: None,
+                column: None,
+                message: format!("embedded runtime failed to start: {e}"),
+            })?;
+        let invoke = prelude.as_callable().ok_or_else(|| SourceError {
+            line: None,
+            column: None,
+            message: "embedded runtime failed to start".into(),
+        })?;
+        let factory = compile_factory(source, &mut context)?;
+        Ok(LambdaEngine {
+            context,
+            invoke,
+            factory,
+            handler: JsString::from(handler),
+        })
+    }
+
+    /// Run the handler on `event`, driving promises and timers until it
+    /// settles, the event loop empties (result `null`) or `deadline` passes.
+    pub fn invoke(
+        &mut self,
+        event: &serde_json::Value,
+        info: &InvokeInfo,
+        deadline: Instant,
+    ) -> EngineInvocation {
+        let ctx = &mut self.context;
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        let deadline_ms = SystemTime::now()
+            .checked_add(remaining)
+            .unwrap_or_else(SystemTime::now)
+            .duration_since(UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_millis() as f64);
+        let state = (|| -> JsResult<JsObject> {
+            let event = JsValue::from_json(event, ctx)?;
+            let info_obj = ObjectInitializer::new(ctx)
+                .property(
+                    js_string!("functionName"),
+                    JsString::from(info.function_name.as_str()),
+                    boa_engine::property::Attribute::all(),
+                )
+                .property(
+                    js_string!("requestId"),
+                    JsString::from(info.request_id.as_str()),
+                    boa_engine::property::Attribute::all(),
+                )
+                .property(
+                    js_string!("deadline"),
+                    deadline_ms,
+                    boa_engine::property::Attribute::all(),
+                )
+                .build();
+            let st = self.invoke.call(
+                &JsValue::undefined(),
+                &[
+                    self.factory.clone().into(),
+                    self.handler.clone().into(),
+                    event,
+                    info_obj.into(),
+                ],
+                ctx,
+            )?;
+            st.as_object().ok_or_else(|| {
+                JsNativeError::typ()
+                    .with_message("bad runtime state")
+                    .into()
+            })
+        })();
+        let state = match state {
+            Ok(s) => s,
+            Err(e) => {
+                return EngineInvocation {
+                    outcome: EngineOutcome::Error(describe(&e, ctx)),
+                    logs: Vec::new(),
+                }
+            }
+        };
+        let outcome = drive(&state, ctx, deadline);
+        let logs = read_logs(&state, ctx);
+        EngineInvocation { outcome, logs }
+    }
+}
+
+/// Check that `source` compiles as a handler module (used at config load,
+/// so a syntax error is a config error with its line and column).
+pub fn check_source(source: &str) -> Result<(), SourceError> {
+    let mut context = Context::default();
+    compile_factory(source, &mut context).map(|_| ())
+}
+
+/// Compile the module factory. The header sits on the first line of the
+/// source, so line numbers in errors are the file's own.
+fn compile_factory(source: &str, ctx: &mut Context) -> Result<JsObject, SourceError> {
+    let wrapped = format!("(function ({FACTORY_PARAMS}) {{{source}\n}})");
+    let value = ctx
+        .eval(Source::from_bytes(wrapped.as_bytes()))
+        .map_err(|e| source_error(&e, ctx, FACTORY_PARAMS.len() + 15))?;
+    value.as_callable().ok_or_else(|| SourceError {
+        line: None,
+        column: None,
+        message: "the handler source does not compile to a module".into(),
+    })
+}
+
+/// Turn a boa syntax error into a [`SourceError`], pulling "line X, col Y"
+/// out of boa's message and correcting the column on line 1 for the header.
+fn source_error(e: &JsError, ctx: &mut Context, header_len: usize) -> SourceError {
+    let message = describe(e, ctx);
+    let (mut line, mut column) = (None, None);
+    if let Some(i) = message.find("line ") {
+        let rest = &message[i + 5..];
+        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        line = digits.parse::<usize>().ok();
+        if let Some(j) = rest.find("col") {
+            let rest = rest[j..].trim_start_matches(|c: char| !c.is_ascii_digit());
+            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            column = digits.parse::<usize>().ok();
+        }
+    }
+    if line == Some(1) {
+        column = column.map(|c| c.saturating_sub(header_len).max(1));
+    }
+    SourceError {
+        line,
+        column,
+        message,
+    }
+}
+
+/// Drive the job queue and timers until the invocation settles.
+fn drive(state: &JsObject, ctx: &mut Context, deadline: Instant) -> EngineOutcome {
+    loop {
+        if let Err(e) = ctx.run_jobs() {
+            return EngineOutcome::Error(describe(&e, ctx));
+        }
+        match settled(state, ctx) {
+            Ok(Some(outcome)) => return outcome,
+            Ok(None) => {}
+            Err(e) => return EngineOutcome::Error(describe(&e, ctx)),
+        }
+        let next = state
+            .get(js_string!("nextTimer"), ctx)
+            .and_then(|f| call_method(&f, state, ctx))
+            .and_then(|v| v.to_number(ctx));
+        let next = match next {
+            Ok(n) => n,
+            Err(e) => return EngineOutcome::Error(describe(&e, ctx)),
+        };
+        if next < 0.0 {
+            // The event loop is empty and nothing was returned: Node.js
+            // Lambda answers `null` (a non-async handler's return value is ignored).
+            return EngineOutcome::Result(serde_json::Value::Null);
+        }
+        let wait = Duration::from_millis(next as u64);
+        let now = Instant::now();
+        if now + wait >= deadline {
+            std::thread::sleep(deadline.saturating_duration_since(now));
+            return EngineOutcome::Timeout;
+        }
+        std::thread::sleep(wait);
+        if let Err(e) = state
+            .get(js_string!("fireTimer"), ctx)
+            .and_then(|f| call_method(&f, state, ctx))
+        {
+            return EngineOutcome::Error(describe(&e, ctx));
+        }
+    }
+}
+
+/// The outcome once `done` is set.
+fn settled(state: &JsObject, ctx: &mut Context) -> JsResult<Option<EngineOutcome>> {
+    if !state.get(js_string!("done"), ctx)?.to_boolean() {
+        return Ok(None);
+    }
+    let error = state.get(js_string!("error"), ctx)?;
+    if !error.is_undefined() {
+        return Ok(Some(EngineOutcome::Error(
+            error.to_string(ctx)?.to_std_string_escaped(),
+        )));
+    }
+    let result = state.get(js_string!("result"), ctx)?;
+    Ok(Some(EngineOutcome::Result(
+        result.to_json(ctx)?.unwrap_or(serde_json::Value::Null),
+    )))
+}
+
+fn read_logs(state: &JsObject, ctx: &mut Context) -> Vec<String> {
+    let Ok(logs) = state.get(js_string!("logs"), ctx) else {
+        return Vec::new();
+    };
+    match logs.to_json(ctx) {
+        Ok(Some(serde_json::Value::Array(a))) => a
+            .into_iter()
+            .map(|v| match v {
+                serde_json::Value::String(s) => s,
+                other => other.to_string(),
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// A readable message for an error that escaped JS (including runtime limits).
+fn describe(e: &JsError, ctx: &mut Context) -> String {
+    if let Some(engine) = e.as_engine() {
+        return format!("runtime limit exceeded: {engine}");
+    }
+    match e.try_native(ctx) {
+        Ok(native) => {
+            let kind = native.kind().to_string();
+            format!("{kind}: {}", native.message())
+        }
+        Err(_) => e.to_string(),
+    }
+}
+
+fn call_fn(f: &JsValue, args: &[JsValue], ctx: &mut Context) -> JsResult<JsValue> {
+    let f = f
+        .as_callable()
+        .ok_or_else(|| JsNativeError::typ().with_message("not a function"))?;
+    f.call(&JsValue::undefined(), args, ctx)
+}
+
+fn call_method(f: &JsValue, this: &JsObject, ctx: &mut Context) -> JsResult<JsValue> {
+    let f = f
+        .as_callable()
+        .ok_or_else(|| JsNativeError::typ().with_message("not a function"))?;
+    f.call(&this.clone().into(), &[], ctx)
+}
+
+// === natives ===
+
+/// The native helpers the prelude builds `Buffer` and `crypto` on.
+fn natives(ctx: &mut Context) -> JsObject {
+    let mut o = ObjectInitializer::new(ctx);
+    o.function(
+        NativeFunction::from_fn_ptr(utf8_encode),
+        js_string!("utf8Encode"),
+        1,
+    );
+    o.function(
+        NativeFunction::from_fn_ptr(utf8_decode),
+        js_string!("utf8Decode"),
+        1,
+    );
+    o.function(
+        NativeFunction::from_fn_ptr(latin1_encode),
+        js_string!("latin1Encode"),
+        1,
+    );
+    o.function(
+        NativeFunction::from_fn_ptr(latin1_decode),
+        js_string!("latin1Decode"),
+        1,
+    );
+    o.function(
+        NativeFunction::from_fn_ptr(hex_encode),
+        js_string!("hexEncode"),
+        1,
+    );
+    o.function(
+        NativeFunction::from_fn_ptr(hex_decode),
+        js_string!("hexDecode"),
+        1,
+    );
+    o.function(
+        NativeFunction::from_fn_ptr(base64_encode),
+        js_string!("base64Encode"),
+        2,
+    );
+    o.function(
+        NativeFunction::from_fn_ptr(base64_decode),
+        js_string!("base64Decode"),
+        1,
+    );
+    o.function(NativeFunction::from_fn_ptr(digest), js_string!("digest"), 2);
+    o.function(NativeFunction::from_fn_ptr(hmac), js_string!("hmac"), 3);
+    o.function(
+        NativeFunction::from_fn_ptr(random_bytes),
+        js_string!("randomBytes"),
+        1,
+    );
+    o.build()
+}
+
+fn arg_string(args: &[JsValue], i: usize, ctx: &mut Context) -> JsResult<String> {
+    Ok(args
+        .get(i)
+        .cloned()
+        .unwrap_or_default()
+        .to_string(ctx)?
+        .to_std_string_escaped())
+}
+
+/// The bytes of a typed array or ArrayBuffer argument.
+fn arg_bytes(args: &[JsValue], i: usize, ctx: &mut Context) -> JsResult<Vec<u8>> {
+    let not_bytes = || JsNativeError::typ().with_message("expected a Buffer or Uint8Array");
+    let obj = args
+        .get(i)
+        .and_then(JsValue::as_object)
+        .ok_or_else(not_bytes)?;
+    if let Ok(ab) = JsArrayBuffer::from_object(obj.clone()) {
+        return ab.to_vec().ok_or_else(|| not_bytes().into());
+    }
+    let arr = JsUint8Array::from_object(obj)?;
+    let offset = arr.byte_offset(ctx)?;
+    let len = arr.byte_length(ctx)?;
+    let buffer = arr.buffer(ctx)?.as_object().ok_or_else(not_bytes)?;
+    let data = JsArrayBuffer::from_object(buffer)?
+        .to_vec()
+        .ok_or_else(not_bytes)?;
+    data.get(offset..offset + len)
+        .map(<[u8]>::to_vec)
+        .ok_or_else(|| not_bytes().into())
+}
+
+fn bytes_value(bytes: Vec<u8>, ctx: &mut Context) -> JsResult<JsValue> {
+    Ok(JsUint8Array::from_iter(bytes, ctx)?.into())
+}
+
+fn utf8_encode(_: &JsValue, args: &[JsValue], ctx: &mut Context) -> JsResult<JsValue> {
+    let s = args.first().cloned().unwrap_or_default().to_string(ctx)?;
+    // Lone surrogates become U+FFFD, as Node.js does.
+    let s = String::from_utf16_lossy(&s.to_vec());
+    bytes_value(s.into_bytes(), ctx)
+}
+
+fn utf8_decode(_: &JsValue, args: &[JsValue], ctx: &mut Context) -> JsResult<JsValue> {
+    let b = arg_bytes(args, 0, ctx)?;
+    Ok(JsString::from(String::from_utf8_lossy(&b).as_ref()).into())
+}
+
+fn latin1_encode(_: &JsValue, args: &[JsValue], ctx: &mut Context) -> JsResult<JsValue> {
+    let s = args.first().cloned().unwrap_or_default().to_string(ctx)?;
+    let bytes = s.to_vec().into_iter().map(|u| u as u8).collect();
+    bytes_value(bytes, ctx)
+}
+
+fn latin1_decode(_: &JsValue, args: &[JsValue], ctx: &mut Context) -> JsResult<JsValue> {
+    let b = arg_bytes(args, 0, ctx)?;
+    let units: Vec<u16> = b.into_iter().map(u16::from).collect();
+    Ok(JsString::from(&units[..]).into())
+}
+
+fn hex_encode(_: &JsValue, args: &[JsValue], ctx: &mut Context) -> JsResult<JsValue> {
+    let b = arg_bytes(args, 0, ctx)?;
+    Ok(JsString::from(hex::encode(b).as_str()).into())
+}
+
+fn hex_decode(_: &JsValue, args: &[JsValue], ctx: &mut Context) -> JsResult<JsValue> {
+    // Node.js decodes hex up to the first invalid pair.
+    let s = arg_string(args, 0, ctx)?;
+    let mut out = Vec::with_capacity(s.len() / 2);
+    for pair in s.as_bytes().chunks_exact(2) {
+        match hex::decode(pair) {
+            Ok(b) => out.extend(b),
+            Err(_) => break,
+        }
+    }
+    bytes_value(out, ctx)
+}
+
+fn base64_encode(_: &JsValue, args: &[JsValue], ctx: &mut Context) -> JsResult<JsValue> {
+    let b = arg_bytes(args, 0, ctx)?;
+    let url = args.get(1).is_some_and(JsValue::to_boolean);
+    let s = if url {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
+    } else {
+        base64::engine::general_purpose::STANDARD.encode(b)
+    };
+    Ok(JsString::from(s.as_str()).into())
+}
+
+/// Node.js-lenient base64: both alphabets, padding optional, other characters skipped.
+pub fn lenient_base64_decode(s: &str) -> Vec<u8> {
+    let mut clean: Vec<u8> = s
+        .bytes()
+        .take_while(|&b| b != b'=')
+        .filter_map(|b| match b {
+            b'-' => Some(b'+'),
+            b'_' => Some(b'/'),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'+' | b'/' => Some(b),
+            _ => None,
+        })
+        .collect();
+    if clean.len() % 4 == 1 {
+        clean.pop();
+    }
+    base64::engine::general_purpose::STANDARD_NO_PAD
+        .decode(&clean)
+        .unwrap_or_default()
+}
+
+fn base64_decode(_: &JsValue, args: &[JsValue], ctx: &mut Context) -> JsResult<JsValue> {
+    let s = arg_string(args, 0, ctx)?;
+    bytes_value(lenient_base64_decode(&s), ctx)
+}
+
+fn hash_bytes<D: Digest>(data: &[u8]) -> Vec<u8> {
+    D::digest(data).to_vec()
+}
+
+fn hmac_bytes<M: Mac + hmac::digest::KeyInit>(key: &[u8], data: &[u8]) -> Vec<u8> {
+    match <M as hmac::digest::KeyInit>::new_from_slice(key) {
+        Ok(mut m) => {
+            m.update(data);
+            m.finalize().into_bytes().to_vec()
+        }
+        Err(_) => Vec::new(),
+    }
+}
+
+fn digest(_: &JsValue, args: &[JsValue], ctx: &mut Context) -> JsResult<JsValue> {
+    let alg = arg_string(args, 0, ctx)?;
+    let data = arg_bytes(args, 1, ctx)?;
+    let out = match alg.as_str() {
+        "md5" => hash_bytes::<md5::Md5>(&data),
+        "sha1" => hash_bytes::<sha1::Sha1>(&data),
+        "sha224" => hash_bytes::<sha2::Sha224>(&data),
+        "sha256" => hash_bytes::<sha2::Sha256>(&data),
+        "sha384" => hash_bytes::<sha2::Sha384>(&data),
+        "sha512" => hash_bytes::<sha2::Sha512>(&data),
+        _ => {
+            return Err(JsNativeError::error()
+                .with_message(format!("Digest method not supported: {alg}"))
+                .into())
+        }
+    };
+    bytes_value(out, ctx)
+}
+
+fn hmac(_: &JsValue, args: &[JsValue], ctx: &mut Context) -> JsResult<JsValue> {
+    let alg = arg_string(args, 0, ctx)?;
+    let key = arg_bytes(args, 1, ctx)?;
+    let data = arg_bytes(args, 2, ctx)?;
+    let out = match alg.as_str() {
+        "md5" => hmac_bytes::<Hmac<md5::Md5>>(&key, &data),
+        "sha1" => hmac_bytes::<Hmac<sha1::Sha1>>(&key, &data),
+        "sha224" => hmac_bytes::<Hmac<sha2::Sha224>>(&key, &data),
+        "sha256" => hmac_bytes::<Hmac<sha2::Sha256>>(&key, &data),
+        "sha384" => hmac_bytes::<Hmac<sha2::Sha384>>(&key, &data),
+        "sha512" => hmac_bytes::<Hmac<sha2::Sha512>>(&key, &data),
+        _ => {
+            return Err(JsNativeError::error()
+                .with_message(format!("Invalid digest: {alg}"))
+                .into())
+        }
+    };
+    bytes_value(out, ctx)
+}
+
+fn random_bytes(_: &JsValue, args: &[JsValue], ctx: &mut Context) -> JsResult<JsValue> {
+    let n = args.first().cloned().unwrap_or_default().to_u32(ctx)? as usize;
+    if n > 65_536 {
+        return Err(JsNativeError::range()
+            .with_message("randomBytes: size too large")
+            .into());
+    }
+    let mut out = vec![0u8; n];
+    rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut out);
+    bytes_value(out, ctx)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn run(src: &str, event: serde_json::Value) -> EngineInvocation {
+        let mut e = LambdaEngine::new(src, "handler").unwrap();
+        let info = InvokeInfo {
+            function_name: "f".into(),
+            request_id: "r1".into(),
+        };
+        e.invoke(&event, &info, Instant::now() + Duration::from_secs(5))
+    }
+
+    fn result(src: &str) -> serde_json::Value {
+        match run(src, json!({})).outcome {
+            EngineOutcome::Result(v) => v,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn async_handler_result() {
+        let r = run(
+            "exports.handler = async (event) => ({ uri: event.uri + '!' });",
+            json!({"uri": "/a"}),
+        );
+        assert_eq!(r.outcome, EngineOutcome::Result(json!({"uri": "/a!"})));
+    }
+
+    #[test]
+    fn callback_and_module_exports_styles() {
+        assert_eq!(
+            result("module.exports.handler = (e, c, cb) => { cb(null, {ok: 1}); };"),
+            json!({"ok": 1})
+        );
+        assert_eq!(
+            result("module.exports = { handler(e, c, cb) { setTimeout(() => cb(null, 'late'), 5); } };"),
+            json!("late")
+        );
+    }
+
+    #[test]
+    fn sync_return_without_callback_is_null_as_in_node() {
+        assert_eq!(
+            result("exports.handler = () => ({ a: 1 });"),
+            serde_json::Value::Null
+        );
+    }
+
+    #[test]
+    fn errors_of_every_style() {
+        for src in [
+            "exports.handler = () => { throw new TypeError('boom'); };",
+            "exports.handler = async () => { throw new TypeError('boom'); };",
+            "exports.handler = (e, c, cb) => cb(new TypeError('boom'));",
+            "exports.handler = () => Promise.reject(new TypeError('boom'));",
+        ] {
+            match run(src, json!({})).outcome {
+                EngineOutcome::Error(m) => assert_eq!(m, "TypeError: boom", "{src}"),
+                other => panic!("{src}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn missing_handler_is_an_error() {
+        match run("exports.other = () => 1;", json!({})).outcome {
+            EngineOutcome::Error(m) => assert!(m.contains("HandlerNotFound"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn runaway_loop_is_stopped_by_runtime_limits() {
+        match run("exports.handler = () => { while (true) {} };", json!({})).outcome {
+            EngineOutcome::Error(m) => assert!(m.contains("runtime limit"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn timers_past_the_deadline_time_out() {
+        let mut e = LambdaEngine::new(
+            "exports.handler = (e, c, cb) => { setTimeout(() => cb(null, 1), 10000); };",
+            "handler",
+        )
+        .unwrap();
+        let info = InvokeInfo {
+            function_name: "f".into(),
+            request_id: "r".into(),
+        };
+        let r = e.invoke(
+            &json!({}),
+            &info,
+            Instant::now() + Duration::from_millis(20),
+        );
+        assert_eq!(r.outcome, EngineOutcome::Timeout);
+    }
+
+    #[test]
+    fn top_level_state_does_not_leak_between_invocations() {
+        let mut e = LambdaEngine::new(
+            "let n = 0; exports.handler = async () => { n += 1; return n; };",
+            "handler",
+        )
+        .unwrap();
+        let info = InvokeInfo {
+            function_name: "f".into(),
+            request_id: "r".into(),
+        };
+        for _ in 0..3 {
+            let r = e.invoke(&json!({}), &info, Instant::now() + Duration::from_secs(1));
+            assert_eq!(r.outcome, EngineOutcome::Result(json!(1)));
+        }
+    }
+
+    #[test]
+    fn console_is_captured() {
+        let r = run(
+            "exports.handler = async () => { console.log('a %s', 'b', {c: 1}); console.error(new Error('x')); return 1; };",
+            json!({}),
+        );
+        assert_eq!(r.logs[0], "INFO\ta b {\"c\":1}");
+        assert!(r.logs[1].starts_with("ERROR\t"), "{:?}", r.logs);
+    }
+
+    #[test]
+    fn context_object() {
+        assert_eq!(
+            result("exports.handler = async (e, ctx) => [ctx.functionName, ctx.awsRequestId, ctx.getRemainingTimeInMillis() > 1000];"),
+            json!(["f", "r1", true])
+        );
+    }
+
+    #[test]
+    fn crypto_hashes_and_hmacs_match_node() {
+        assert_eq!(
+            result(
+                r#"const c = require('crypto'); exports.handler = async () => [
+                c.createHash('md5').update('abc').digest('hex'),
+                c.createHash('sha1').update('abc').digest('hex'),
+                c.createHash('sha256').update('a').update('bc').digest('base64'),
+                c.createHmac('sha256', 'key').update('The quick brown fox jumps over the lazy dog').digest('hex'),
+                require('node:crypto').createHash('sha256').update(Buffer.from('abc')).digest().length,
+            ];"#
+            ),
+            json!([
+                "900150983cd24fb0d6963f7d28e17f72",
+                "a9993e364706816aba3e25717850c26c9cd0d89d",
+                "ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0=",
+                "f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8",
+                32
+            ])
+        );
+    }
+
+    #[test]
+    fn buffer_basics() {
+        assert_eq!(
+            result(
+                r#"exports.handler = async () => [
+                Buffer.from('héllo').toString('base64'),
+                Buffer.from('aGVsbG8gd29ybGQ', 'base64').toString(),
+                Buffer.from('eyJhIjoxfQ', 'base64url').toString('utf8'),
+                String(Buffer.from('ff00', 'hex')[0]),
+                Buffer.concat([Buffer.from('a'), Buffer.from('b')]).toString(),
+                Buffer.from('abc').slice(1).toString(),
+                Buffer.isBuffer(Buffer.alloc(2)),
+                Buffer.byteLength('é'),
+                Buffer.from([104, 105]).toString('latin1'),
+                atob(btoa('hi')),
+                new TextDecoder().decode(new TextEncoder().encode('ok')),
+            ];"#
+            ),
+            json!([
+                "aMOpbGxv",
+                "hello world",
+                "{\"a\":1}",
+                "255",
+                "ab",
+                "bc",
+                true,
+                2,
+                "hi",
+                "hi",
+                "ok"
+            ])
+        );
+    }
+
+    #[test]
+    fn querystring_and_url() {
+        assert_eq!(
+            result(
+                r#"const qs = require('querystring'); const url = require('url');
+            exports.handler = async () => {
+                const p = qs.parse('a=1&b=x%20y&a=2&c');
+                const u = new URL('https://Example.com:443/a/../b?x=1&y=2#h');
+                u.searchParams.set('x', '3');
+                const s = new URLSearchParams({ q: 'a b', r: '&' });
+                const legacy = url.parse('/path/to?k=v', true);
+                return [p.a, p.b, p.c, qs.stringify({ z: ['1', '2'], w: 'a b' }),
+                        u.href, u.host, u.pathname, s.toString(), s.get('r'),
+                        legacy.pathname, legacy.query.k];
+            };"#
+            ),
+            json!([
+                ["1", "2"],
+                "x y",
+                "",
+                "z=1&z=2&w=a%20b",
+                "https://example.com/b?x=3&y=2#h",
+                "example.com",
+                "/b",
+                "q=a+b&r=%26",
+                "&",
+                "/path/to",
+                "v"
+            ])
+        );
+    }
+
+    #[test]
+    fn unknown_module_is_a_clear_error() {
+        match run(
+            "const fs = require('fs'); exports.handler = async () => 1;",
+            json!({}),
+        )
+        .outcome
+        {
+            EngineOutcome::Error(m) => assert!(m.contains("Cannot find module 'fs'"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn syntax_errors_carry_the_file_line() {
+        let e = check_source("exports.handler = async () => {\n  return 1 +;\n};").unwrap_err();
+        assert_eq!(e.line, Some(2), "{e:?}");
+    }
+}
