@@ -19,15 +19,19 @@
 
 pub mod behavior;
 pub mod body;
+pub mod cache;
 pub mod cli;
 pub mod cloudfront_functions;
 pub mod config;
 pub mod error;
 pub mod features;
+pub mod headers;
 pub mod js;
 pub mod lambda_edge;
 pub mod origin;
+pub mod pipeline;
 pub mod response_headers_policy;
 pub mod responses;
 pub mod rules;
+pub mod server;
 pub mod viewer;

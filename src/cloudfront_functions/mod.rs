@@ -41,6 +41,7 @@ pub struct InvocationContext<'a> {
 }
 
 /// What a viewer-request function decided.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum ViewerRequestOutcome {
     /// Continue with this (possibly changed) request, and maybe another origin.

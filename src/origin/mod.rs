@@ -41,3 +41,346 @@ pub struct AdHocOrigin {
     /// `true` for https.
     pub https: Option<bool>,
 }
+
+pub mod dir;
+pub mod timeouts;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use http::{HeaderMap, Method, Request, Response, StatusCode, Uri};
+use http_body_util::BodyExt;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+
+use crate::body::EdgeBody;
+use crate::config::{Config, Origin, OriginKind, OriginProtocolPolicy};
+use crate::error::EdgeError;
+use crate::viewer::ViewerProtocol;
+
+/// Where and how one request reaches its origin, after any function changed it.
+#[derive(Debug, Clone)]
+pub struct OriginTarget {
+    /// The configured origin this derives from (for IDs in logs and events).
+    pub origin: Arc<Origin>,
+    pub endpoint: Endpoint,
+    pub origin_path: String,
+    pub custom_headers: Vec<(HeaderName, HeaderValue)>,
+    pub connection_attempts: u32,
+    pub connection_timeout: Duration,
+    pub read_timeout: Duration,
+    pub keepalive_timeout: Duration,
+}
+
+/// The network (or directory) end of an origin.
+#[derive(Debug, Clone)]
+pub enum Endpoint {
+    Http {
+        /// Name or IP to connect to.
+        domain_name: String,
+        /// The `Host` header value sent.
+        host_header: String,
+        port: u16,
+        https: bool,
+    },
+    Dir(std::path::PathBuf),
+}
+
+impl OriginTarget {
+    /// The target for a configured origin and the viewer's protocol.
+    pub fn from_origin(origin: &Arc<Origin>, viewer: ViewerProtocol) -> OriginTarget {
+        let endpoint = match &origin.kind {
+            OriginKind::Dir(p) => Endpoint::Dir(p.clone()),
+            OriginKind::Custom(c) => {
+                let https = match c.protocol_policy {
+                    OriginProtocolPolicy::HttpOnly => false,
+                    OriginProtocolPolicy::HttpsOnly => true,
+                    OriginProtocolPolicy::MatchViewer => viewer == ViewerProtocol::Https,
+                };
+                let port = if https { c.https_port } else { c.http_port };
+                Endpoint::Http {
+                    domain_name: c.domain_name.clone(),
+                    host_header: c.domain_name.clone(),
+                    port,
+                    https,
+                }
+            }
+        };
+        OriginTarget {
+            origin: origin.clone(),
+            endpoint,
+            origin_path: origin.origin_path.clone(),
+            custom_headers: origin.custom_headers.clone(),
+            connection_attempts: origin.connection_attempts,
+            connection_timeout: origin.connection_timeout,
+            read_timeout: origin.read_timeout,
+            keepalive_timeout: origin.keepalive_timeout,
+        }
+    }
+
+    /// Apply a function's ad-hoc settings (unset fields are inherited).
+    pub fn apply(&mut self, o: &AdHocOrigin) {
+        if let Some(p) = &o.origin_path {
+            self.origin_path = p.clone();
+        }
+        if let Some(h) = &o.custom_headers {
+            self.custom_headers = h.clone();
+        }
+        if let Some(a) = o.connection_attempts {
+            self.connection_attempts = a;
+        }
+        if let Some(t) = o.connection_timeout {
+            self.connection_timeout = t;
+        }
+        if let Some(t) = o.read_timeout {
+            self.read_timeout = t;
+        }
+        if let Some(t) = o.keepalive_timeout {
+            self.keepalive_timeout = t;
+        }
+        if o.domain_name.is_some()
+            || o.port.is_some()
+            || o.https.is_some()
+            || o.host_header.is_some()
+        {
+            let (mut domain, mut host, mut port, mut https) = match &self.endpoint {
+                Endpoint::Http {
+                    domain_name,
+                    host_header,
+                    port,
+                    https,
+                } => (domain_name.clone(), host_header.clone(), *port, *https),
+                Endpoint::Dir(_) => (String::new(), String::new(), 80, false),
+            };
+            if let Some(d) = &o.domain_name {
+                domain = d.clone();
+                host = d.clone();
+            }
+            if let Some(s) = o.https {
+                if s != https && o.port.is_none() {
+                    port = if s { 443 } else { 80 };
+                }
+                https = s;
+            }
+            if let Some(p) = o.port {
+                port = p;
+            }
+            if let Some(h) = &o.host_header {
+                host = h.clone();
+            }
+            self.endpoint = Endpoint::Http {
+                domain_name: domain,
+                host_header: host,
+                port,
+                https,
+            };
+        }
+    }
+
+    /// The `Host` header value for this target.
+    pub fn host_header(&self) -> String {
+        match &self.endpoint {
+            Endpoint::Http {
+                host_header,
+                port,
+                https,
+                ..
+            } => {
+                if (*https && *port == 443) || (!*https && *port == 80) {
+                    host_header.clone()
+                } else {
+                    format!("{host_header}:{port}")
+                }
+            }
+            Endpoint::Dir(_) => String::from("s3.localhost"),
+        }
+    }
+}
+
+/// A request on its way to an origin.
+#[derive(Debug)]
+pub struct OriginRequest {
+    pub method: Method,
+    /// Path and query as the origin receives them (origin path prefixed).
+    pub path_and_query: String,
+    pub headers: HeaderMap,
+    pub body: EdgeBody,
+    /// Whether the body is empty (requests with a body are never retried).
+    pub body_empty: bool,
+}
+
+type HttpClient = Client<HttpConnector, EdgeBody>;
+
+/// Pooled keep-alive clients toward origins, one per (connect timeout,
+/// keep-alive) setting so each origin's connector honours its own values.
+#[derive(Debug, Default)]
+pub struct OriginClient {
+    clients: Mutex<HashMap<(Duration, Duration), HttpClient>>,
+}
+
+impl OriginClient {
+    /// Pre-build the clients the configured origins use.
+    pub fn new(config: &Config) -> OriginClient {
+        let c = OriginClient::default();
+        for o in &config.origins {
+            let _ = c.client(o.connection_timeout, o.keepalive_timeout);
+        }
+        c
+    }
+
+    fn client(&self, connect: Duration, keepalive: Duration) -> HttpClient {
+        let mut map = match self.clients.lock() {
+            Ok(m) => m,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        map.entry((connect, keepalive))
+            .or_insert_with(|| {
+                let mut conn = HttpConnector::new();
+                conn.set_connect_timeout(Some(connect));
+                conn.set_nodelay(true);
+                conn.enforce_http(true);
+                Client::builder(TokioExecutor::new())
+                    .pool_idle_timeout(keepalive)
+                    .pool_max_idle_per_host(256)
+                    .pool_timer(hyper_util::rt::TokioTimer::new())
+                    .timer(hyper_util::rt::TokioTimer::new())
+                    .build(conn)
+            })
+            .clone()
+    }
+
+    /// Send a request to an origin: connection attempts, connect timeout,
+    /// read timeout for the response head, and a between-bytes read timeout
+    /// on the body (spec §1.2). Refused/unreachable → 502, no answer in time → 504.
+    pub async fn fetch(
+        &self,
+        target: &OriginTarget,
+        req: OriginRequest,
+    ) -> Result<Response<EdgeBody>, EdgeError> {
+        let (domain, port, https) = match &target.endpoint {
+            Endpoint::Dir(root) => return dir::serve(root, req).await,
+            Endpoint::Http {
+                domain_name,
+                port,
+                https,
+                ..
+            } => (domain_name, *port, *https),
+        };
+        if https {
+            // HOOK(transport): HTTPS origins.
+            return Err(EdgeError::OriginTls(
+                "HTTPS origins are not supported yet".into(),
+            ));
+        }
+        let client = self.client(target.connection_timeout, target.keepalive_timeout);
+        let authority = if domain.contains(':') {
+            format!("[{domain}]:{port}")
+        } else {
+            format!("{domain}:{port}")
+        };
+        let uri: Uri = format!("http://{authority}{}", req.path_and_query)
+            .parse()
+            .map_err(|e| EdgeError::BadRequest(format!("origin URL: {e}")))?;
+        let idempotent = req.method == Method::GET || req.method == Method::HEAD;
+        let retriable = req.body_empty;
+        let mut body = Some(req.body);
+        let mut last = EdgeError::OriginConnect("no attempt made".into());
+        for attempt in 1..=target.connection_attempts.max(1) {
+            let b = match body.take() {
+                Some(b) => b,
+                None if retriable => EdgeBody::empty(),
+                None => break,
+            };
+            let mut r = Request::new(b);
+            *r.method_mut() = req.method.clone();
+            *r.uri_mut() = uri.clone();
+            *r.headers_mut() = req.headers.clone();
+            let budget = target.connection_timeout + target.read_timeout;
+            match tokio::time::timeout(budget, client.request(r)).await {
+                Ok(Ok(resp)) => {
+                    let (parts, incoming) = resp.into_parts();
+                    let body = timeouts::ReadTimeoutBody::new(incoming, target.read_timeout);
+                    return Ok(Response::from_parts(parts, EdgeBody::stream(body)));
+                }
+                Ok(Err(e)) if e.is_connect() => {
+                    tracing::debug!(attempt, error = %e, origin = %target.origin.id, "origin connect failed");
+                    last = EdgeError::OriginConnect(error_chain(&e));
+                    if !retriable {
+                        break;
+                    }
+                }
+                Ok(Err(e)) => {
+                    return Err(EdgeError::OriginInvalidResponse(error_chain(&e)));
+                }
+                Err(_) => {
+                    tracing::debug!(attempt, origin = %target.origin.id, "origin read timeout");
+                    last = EdgeError::OriginTimeout;
+                    // Spec §1.2: GET/HEAD are retried on timeout, other methods are not.
+                    if !(idempotent && retriable) {
+                        break;
+                    }
+                }
+            }
+        }
+        Err(last)
+    }
+}
+
+/// The full cause chain of an error, for logs.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cur = c.source();
+    }
+    s
+}
+
+/// Read a whole body, up to `limit` bytes. `Ok(Err(prefix))` when the body
+/// is larger than the limit (the prefix read so far and the rest unread).
+pub async fn read_body_limited(
+    mut body: EdgeBody,
+    limit: u64,
+) -> Result<Result<Bytes, (Vec<Bytes>, EdgeBody)>, crate::body::BoxError> {
+    let mut chunks: Vec<Bytes> = Vec::new();
+    let mut total = 0u64;
+    while let Some(frame) = body.frame().await {
+        let frame = frame?;
+        if let Ok(data) = frame.into_data() {
+            total += data.len() as u64;
+            chunks.push(data);
+            if total > limit {
+                return Ok(Err((chunks, body)));
+            }
+        }
+    }
+    Ok(Ok(match chunks.len() {
+        0 => Bytes::new(),
+        1 => chunks.pop().unwrap_or_default(),
+        _ => {
+            let mut v = Vec::with_capacity(total as usize);
+            for c in chunks {
+                v.extend_from_slice(&c);
+            }
+            Bytes::from(v)
+        }
+    }))
+}
+
+/// Whether a status from the primary fails over (spec §1.3).
+pub fn fails_over(method: &Method, codes: &[u16], outcome: Result<StatusCode, &EdgeError>) -> bool {
+    if !(method == Method::GET || method == Method::HEAD || method == Method::OPTIONS) {
+        return false;
+    }
+    match outcome {
+        Ok(s) => codes.contains(&s.as_u16()),
+        Err(EdgeError::OriginConnect(_) | EdgeError::OriginTimeout | EdgeError::OriginTls(_)) => {
+            true
+        }
+        Err(_) => false,
+    }
+}

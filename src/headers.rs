@@ -1,0 +1,253 @@
+//! Header rewriting CloudFront does toward the origin (spec §3.2) and toward
+//! the viewer (spec §3.1). Pure functions over `HeaderMap`.
+
+use std::net::IpAddr;
+
+use http::header::{self, HeaderName};
+use http::{HeaderMap, HeaderValue, Method};
+
+use crate::cache::key::{selected_cookies, AcceptEncoding};
+use crate::config::{Behavior, CachePolicy, ListBehavior};
+
+/// Viewer headers CloudFront passes to the origin under a cache policy
+/// without being asked (spec §3.2 "Passed through").
+static PASSED_THROUGH: [HeaderName; 11] = [
+    header::CACHE_CONTROL,
+    header::CONTENT_LENGTH,
+    HeaderName::from_static("content-md5"),
+    header::CONTENT_TYPE,
+    header::DATE,
+    header::FROM,
+    header::MAX_FORWARDS,
+    header::ORIGIN,
+    header::PRAGMA,
+    header::TRANSFER_ENCODING,
+    header::WARNING,
+];
+
+/// Conditional and range headers: passed through for uncached requests; for
+/// cache fills CloudFront fetches the whole object and revalidates with its
+/// own validators, so the viewer's are not forwarded.
+static CONDITIONAL: [HeaderName; 7] = [
+    header::IF_MATCH,
+    header::IF_MODIFIED_SINCE,
+    header::IF_NONE_MATCH,
+    header::IF_RANGE,
+    header::IF_UNMODIFIED_SINCE,
+    header::RANGE,
+    HeaderName::from_static("request-range"),
+];
+
+/// Everything needed to build the origin request head.
+#[derive(Debug)]
+pub struct OriginHeadersInput<'a> {
+    pub viewer_headers: &'a HeaderMap,
+    pub method: &'a Method,
+    pub behavior: &'a Behavior,
+    pub client_ip: IpAddr,
+    /// The `Host` the origin gets when the policy does not forward the viewer's.
+    pub origin_host: &'a str,
+    pub accept_encoding: AcceptEncoding,
+    /// Whether this is a cache fill (conditional and range headers are dropped).
+    pub cacheable: bool,
+    pub via: &'a str,
+    pub request_id: &'a str,
+    /// Extra CloudFront-* headers the edge computed (e.g. `CloudFront-Forwarded-Proto`),
+    /// forwarded when the cache policy lists them.
+    pub cloudfront_headers: &'a [(HeaderName, HeaderValue)],
+    pub custom_headers: &'a [(HeaderName, HeaderValue)],
+}
+
+/// Build the headers sent to the origin (spec §3.2).
+pub fn origin_request_headers(i: &OriginHeadersInput<'_>) -> HeaderMap {
+    let policy: &CachePolicy = &i.behavior.cache_policy;
+    let mut out = HeaderMap::with_capacity(16);
+    let in_policy = |n: &HeaderName| policy.headers.iter().any(|h| h == n);
+
+    for n in &PASSED_THROUGH {
+        for v in i.viewer_headers.get_all(n) {
+            out.append(n.clone(), v.clone());
+        }
+    }
+    if !i.cacheable {
+        for n in &CONDITIONAL {
+            for v in i.viewer_headers.get_all(n) {
+                out.append(n.clone(), v.clone());
+            }
+        }
+    }
+    for n in &policy.headers {
+        if n.as_str().starts_with("cloudfront-") {
+            continue;
+        }
+        for v in i.viewer_headers.get_all(n) {
+            out.append(n.clone(), v.clone());
+        }
+    }
+    for (n, v) in i.cloudfront_headers {
+        if in_policy(n) {
+            out.insert(n.clone(), v.clone());
+        }
+    }
+    // Host: the origin's, unless the policy forwards the viewer's.
+    if !in_policy(&header::HOST) || !out.contains_key(header::HOST) {
+        if let Ok(v) = HeaderValue::from_str(i.origin_host) {
+            out.insert(header::HOST, v);
+        }
+    }
+    if !in_policy(&header::USER_AGENT) {
+        out.insert(
+            header::USER_AGENT,
+            HeaderValue::from_static("Amazon CloudFront"),
+        );
+    }
+    // Authorization: dropped for GET/HEAD (and cached OPTIONS) unless in the key.
+    let drop_auth = (*i.method == Method::GET
+        || *i.method == Method::HEAD
+        || (*i.method == Method::OPTIONS && i.behavior.cached_methods.contains(&Method::OPTIONS)))
+        && !in_policy(&header::AUTHORIZATION);
+    if !drop_auth && !in_policy(&header::AUTHORIZATION) {
+        for v in i.viewer_headers.get_all(header::AUTHORIZATION) {
+            out.append(header::AUTHORIZATION, v.clone());
+        }
+    }
+    if policy.cookies != ListBehavior::None {
+        if let Some(c) = selected_cookies(policy, i.viewer_headers) {
+            if let Ok(v) = HeaderValue::from_str(&c) {
+                out.insert(header::COOKIE, v);
+            }
+        }
+    }
+    out.remove(header::ACCEPT_ENCODING);
+    if let Some(ae) = i.accept_encoding.header_value() {
+        out.insert(header::ACCEPT_ENCODING, HeaderValue::from_static(ae));
+    }
+    // X-Forwarded-For: the viewer's value with the client IP appended.
+    let client = i.client_ip.to_string();
+    let xff = match i
+        .viewer_headers
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+    {
+        Some(prev) if !prev.trim().is_empty() => format!("{prev}, {client}"),
+        _ => client,
+    };
+    if let Ok(v) = HeaderValue::from_str(&xff) {
+        out.insert("x-forwarded-for", v);
+    }
+    if let Ok(v) = HeaderValue::from_str(i.via) {
+        out.insert(header::VIA, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(i.request_id) {
+        out.insert("x-amz-cf-id", v);
+    }
+    out.insert(header::CONNECTION, HeaderValue::from_static("keep-alive"));
+    // Origin custom headers overwrite viewer headers of the same name (spec §1.2).
+    for (n, v) in i.custom_headers {
+        out.insert(n.clone(), v.clone());
+    }
+    out
+}
+
+/// Headers never passed from the origin to the viewer (hop-by-hop, spec §3.1).
+static HOP_BY_HOP: [HeaderName; 7] = [
+    header::CONNECTION,
+    header::TRAILER,
+    header::UPGRADE,
+    header::TRANSFER_ENCODING,
+    HeaderName::from_static("keep-alive"),
+    HeaderName::from_static("proxy-connection"),
+    header::PROXY_AUTHENTICATE,
+];
+
+/// Filter an origin response's headers as CloudFront does before caching and
+/// before the viewer sees them (spec §3.1).
+pub fn filter_origin_response(headers: &mut HeaderMap, policy: &CachePolicy) {
+    for n in &HOP_BY_HOP {
+        headers.remove(n);
+    }
+    if policy.cookies == ListBehavior::None {
+        headers.remove(header::SET_COOKIE);
+    }
+    headers.remove(header::VIA);
+    filter_vary(headers, policy);
+}
+
+/// Keep `Accept-Encoding`, `Cookie`, forwarded header names and `*` in `Vary`.
+fn filter_vary(headers: &mut HeaderMap, policy: &CachePolicy) {
+    if !headers.contains_key(header::VARY) {
+        return;
+    }
+    let forwarded_is_viewer_device = policy
+        .headers
+        .iter()
+        .any(|h| h.as_str().starts_with("cloudfront-is-") && h.as_str().ends_with("-viewer"));
+    let mut kept: Vec<String> = Vec::new();
+    for v in headers.get_all(header::VARY) {
+        let Ok(s) = v.to_str() else { continue };
+        for t in s.split(',').map(str::trim).filter(|t| !t.is_empty()) {
+            let lower = t.to_ascii_lowercase();
+            let keep = t == "*"
+                || lower == "accept-encoding"
+                || lower == "cookie"
+                || (lower == "user-agent" && forwarded_is_viewer_device)
+                || policy.headers.iter().any(|h| h.as_str() == lower);
+            if keep && !kept.iter().any(|k| k.eq_ignore_ascii_case(t)) {
+                kept.push(t.to_owned());
+            }
+        }
+    }
+    headers.remove(header::VARY);
+    if !kept.is_empty() {
+        if let Ok(v) = HeaderValue::from_str(&kept.join(", ")) {
+            headers.insert(header::VARY, v);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::managed;
+
+    fn policy() -> CachePolicy {
+        managed::cache_policies().remove(0)
+    }
+
+    #[test]
+    fn vary_keeps_only_what_cloudfront_keeps() {
+        let mut p = policy();
+        p.headers = vec![HeaderName::from_static("x-lang")];
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::VARY,
+            HeaderValue::from_static("Accept-Encoding, User-Agent, X-Lang, Origin"),
+        );
+        filter_origin_response(&mut h, &p);
+        assert_eq!(h.get(header::VARY).unwrap(), "Accept-Encoding, X-Lang");
+    }
+
+    #[test]
+    fn set_cookie_is_dropped_unless_cookies_are_forwarded() {
+        let mut h = HeaderMap::new();
+        h.insert(header::SET_COOKIE, HeaderValue::from_static("a=1"));
+        filter_origin_response(&mut h, &policy());
+        assert!(!h.contains_key(header::SET_COOKIE));
+        let mut p = policy();
+        p.cookies = ListBehavior::All;
+        let mut h = HeaderMap::new();
+        h.insert(header::SET_COOKIE, HeaderValue::from_static("a=1"));
+        filter_origin_response(&mut h, &p);
+        assert!(h.contains_key(header::SET_COOKIE));
+    }
+
+    #[test]
+    fn hop_by_hop_headers_are_removed() {
+        let mut h = HeaderMap::new();
+        h.insert(header::UPGRADE, HeaderValue::from_static("h2c"));
+        h.insert(header::TRAILER, HeaderValue::from_static("x"));
+        h.insert(header::VIA, HeaderValue::from_static("1.1 origin"));
+        filter_origin_response(&mut h, &policy());
+        assert!(h.is_empty());
+    }
+}

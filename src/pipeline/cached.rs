@@ -1,0 +1,441 @@
+//! The cache stage: lookup, request collapsing, revalidation (RefreshHit),
+//! stale serving, and storing what the origin returned (spec §2).
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use http::{header, HeaderName, HeaderValue, Method, Response, StatusCode};
+use http_body_util::BodyExt;
+use tokio::time::Instant;
+
+use super::origin_fetch::FetchSpec;
+use super::{Answer, CacheStatus, Edge, RequestCtx};
+use crate::body::EdgeBody;
+use crate::cache::freshness::{self, Directives, StoreDecision};
+use crate::cache::key::{cache_key, normalize_accept_encoding, CacheKey};
+use crate::cache::{wait_for_fill, CachedObject, FillGuard, FillRole, Lookup};
+use crate::config::ListBehavior;
+use crate::error::EdgeError;
+use crate::headers::filter_origin_response;
+use crate::origin::read_body_limited;
+use crate::viewer::ViewerRequest;
+
+impl Edge {
+    /// Serve from cache or origin (spec §6.1 steps 5–8).
+    pub(crate) async fn fetch_through_cache(
+        self: &Arc<Self>,
+        ctx: &mut RequestCtx,
+        request: &ViewerRequest,
+        body: EdgeBody,
+    ) -> Result<Answer, EdgeError> {
+        let behavior = ctx.behavior.clone();
+        let policy = &behavior.cache_policy;
+        let accept_encoding = normalize_accept_encoding(policy, &request.headers, request.version);
+        let cacheable =
+            behavior.cached_methods.contains(&request.method) && !policy.caching_disabled();
+        let spec = FetchSpec {
+            request,
+            accept_encoding,
+            cacheable,
+            validators: Vec::new(),
+        };
+        if !cacheable {
+            // Never-cached methods and CachingDisabled go straight to the origin.
+            let resp = self.fetch_origin(ctx, &spec, body).await?;
+            return Ok(self.pass_through(resp, policy));
+        }
+        let key = cache_key(
+            policy,
+            &request.method,
+            &request.uri,
+            request.querystring.as_deref(),
+            &request.headers,
+            accept_encoding,
+        );
+        let mut waited = false;
+        loop {
+            let now = Instant::now();
+            let stale = match self.cache.lookup(&key, now) {
+                Lookup::Fresh(o) => return Ok(hit(&o, CacheStatus::Hit, request, now)),
+                Lookup::Expired(o) => {
+                    if o.in_stale_while_revalidate(now) {
+                        self.revalidate_in_background(ctx, request, key.clone(), o.clone());
+                        return Ok(hit(&o, CacheStatus::Hit, request, now));
+                    }
+                    Some(o)
+                }
+                Lookup::Miss => None,
+            };
+            if waited {
+                // The leader's response was not stored: fetch on our own.
+                return self.fill(ctx, spec, None, key, stale).await;
+            }
+            match self.cache.fill(&key) {
+                FillRole::Leader(guard) => {
+                    return self.fill(ctx, spec, Some(guard), key, stale).await
+                }
+                FillRole::Follower(rx) => {
+                    let patience = self.lock_patience(ctx);
+                    let _ = tokio::time::timeout(patience, wait_for_fill(rx)).await;
+                    waited = true;
+                }
+            }
+        }
+    }
+
+    /// How long a follower waits for the leader's fetch before fetching itself.
+    fn lock_patience(&self, ctx: &RequestCtx) -> Duration {
+        let o = self.config.origins.first();
+        let per = o.map_or(Duration::from_secs(40), |o| {
+            o.connection_timeout + o.read_timeout
+        });
+        let _ = ctx;
+        per * 2
+    }
+
+    fn revalidate_in_background(
+        self: &Arc<Self>,
+        ctx: &RequestCtx,
+        request: &ViewerRequest,
+        key: CacheKey,
+        stale: Arc<CachedObject>,
+    ) {
+        let FillRole::Leader(guard) = self.cache.fill(&key) else {
+            return; // someone is already refreshing it
+        };
+        let edge = self.clone();
+        let mut bg_ctx = RequestCtx {
+            id: ctx.id.clone(),
+            conn: ctx.conn,
+            behavior: ctx.behavior.clone(),
+            origin_override: ctx.origin_override.clone(),
+        };
+        let request = request.clone();
+        tokio::spawn(async move {
+            let policy = bg_ctx.behavior.cache_policy.clone();
+            let spec = FetchSpec {
+                request: &request,
+                accept_encoding: normalize_accept_encoding(
+                    &policy,
+                    &request.headers,
+                    request.version,
+                ),
+                cacheable: true,
+                validators: Vec::new(),
+            };
+            let ctx = &mut bg_ctx;
+            if let Ok(a) = edge.fill(ctx, spec, Some(guard), key, Some(stale)).await {
+                // Drain the body so a streamed (uncached) answer does not hold the origin connection.
+                let _ = a.resp.into_body().collect().await;
+            }
+        });
+    }
+
+    /// Fetch for the cache: conditional when a stale copy exists, then
+    /// store, refresh or serve stale as CloudFront would.
+    async fn fill(
+        self: &Arc<Self>,
+        ctx: &mut RequestCtx,
+        mut spec: FetchSpec<'_>,
+        guard: Option<FillGuard>,
+        key: CacheKey,
+        stale: Option<Arc<CachedObject>>,
+    ) -> Result<Answer, EdgeError> {
+        let policy = ctx.behavior.cache_policy.clone();
+        // Spec §2.6: conditional requests are not used when cookies are forwarded.
+        if let Some(old) = &stale {
+            if policy.cookies == ListBehavior::None {
+                spec.validators = validators(&old.headers);
+            }
+        }
+        let result = self.fetch_origin(ctx, &spec, EdgeBody::empty()).await;
+        let now = Instant::now();
+        let resp = match result {
+            Ok(r) => r,
+            Err(e) => {
+                if let Some(old) = stale.filter(|o| o.usable_on_error(now)) {
+                    let status = e.answer().status;
+                    return Ok(self.serve_stale(key, &old, status, spec.request, now));
+                }
+                drop(guard);
+                return Err(e);
+            }
+        };
+        let status = resp.status();
+        if let Some(old) = &stale {
+            if status == StatusCode::NOT_MODIFIED && !spec.validators.is_empty() {
+                let refreshed = self.refresh(old, resp.headers(), &policy, now);
+                let answer = hit(&refreshed, CacheStatus::RefreshHit, spec.request, now);
+                self.cache.insert(key, refreshed);
+                return Ok(answer);
+            }
+            // Spec §2.4: expired object + origin 5xx → serve the stale object.
+            if status.is_server_error() && old.usable_on_error(now) {
+                return Ok(self.serve_stale(key, old, status, spec.request, now));
+            }
+        }
+        let (mut parts, body) = resp.into_parts();
+        filter_origin_response(&mut parts.headers, &policy);
+        let decision = freshness::decide(
+            &policy,
+            status,
+            &parts.headers,
+            SystemTime::now(),
+            self.error_caching_min_ttl(status),
+        );
+        let StoreDecision::Store(fresh) = decision else {
+            tracing::debug!(request_id = %ctx.id, ?decision, "not stored");
+            drop(guard);
+            return Ok(origin_answer(
+                Response::from_parts(parts, body),
+                spec.request,
+            ));
+        };
+        // Buffer up to the object size limit; larger objects stream through uncached.
+        let limit = self.cache.max_object_size();
+        let declared = content_length(&parts.headers);
+        if declared.is_some_and(|l| l > limit) {
+            drop(guard);
+            return Ok(origin_answer(
+                Response::from_parts(parts, body),
+                spec.request,
+            ));
+        }
+        match read_body_limited(body, limit).await {
+            Ok(Ok(bytes)) => {
+                // Spec §2.4: a body shorter or longer than Content-Length is not cached.
+                let complete = declared.is_none_or(|l| l == bytes.len() as u64)
+                    || spec.request.method == Method::HEAD && bytes.is_empty();
+                let mut viewer_headers = parts.headers.clone();
+                if complete {
+                    let mut stored_headers = parts.headers.clone();
+                    if Directives::parse(&stored_headers).no_cache_set_cookie {
+                        stored_headers.remove(header::SET_COOKIE);
+                    }
+                    self.cache.insert(
+                        key,
+                        CachedObject {
+                            status,
+                            headers: stored_headers,
+                            body: bytes.clone(),
+                            stored_at: now,
+                            freshness: fresh,
+                            hold_until: None,
+                            stored_wall: SystemTime::now(),
+                        },
+                    );
+                } else {
+                    tracing::warn!(request_id = %ctx.id, "origin body length does not match Content-Length; not cached");
+                }
+                viewer_headers.insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
+                parts.headers = viewer_headers;
+                drop(guard);
+                Ok(origin_answer(
+                    Response::from_parts(parts, EdgeBody::full(bytes)),
+                    spec.request,
+                ))
+            }
+            Ok(Err((prefix, rest))) => {
+                drop(guard);
+                let body = PrefixedBody::new(prefix, rest);
+                Ok(origin_answer(
+                    Response::from_parts(parts, EdgeBody::stream(body)),
+                    spec.request,
+                ))
+            }
+            Err(e) => {
+                drop(guard);
+                tracing::warn!(request_id = %ctx.id, error = %e, "origin body failed; not cached");
+                if e.downcast_ref::<crate::origin::timeouts::BetweenBytesTimeout>()
+                    .is_some()
+                {
+                    Err(EdgeError::OriginTimeout)
+                } else {
+                    Err(EdgeError::OriginInvalidResponse(e.to_string()))
+                }
+            }
+        }
+    }
+
+    /// Serve a stale copy after an origin failure and hold it for the error
+    /// caching minimum TTL before asking the origin again (spec §2.4).
+    fn serve_stale(
+        &self,
+        key: CacheKey,
+        old: &Arc<CachedObject>,
+        error: StatusCode,
+        request: &ViewerRequest,
+        now: Instant,
+    ) -> Answer {
+        let mut held = (**old).clone();
+        held.hold_until = Some(now + self.error_caching_min_ttl(error));
+        let answer = hit(&held, CacheStatus::Hit, request, now);
+        self.cache.insert(key, held);
+        answer
+    }
+
+    /// Apply a 304's headers to the stored object and restart its freshness.
+    fn refresh(
+        &self,
+        old: &CachedObject,
+        fresh_headers: &http::HeaderMap,
+        policy: &crate::config::CachePolicy,
+        now: Instant,
+    ) -> CachedObject {
+        let mut headers = old.headers.clone();
+        for name in [
+            header::CACHE_CONTROL,
+            header::EXPIRES,
+            header::ETAG,
+            header::LAST_MODIFIED,
+            header::DATE,
+        ] {
+            if let Some(v) = fresh_headers.get(&name) {
+                headers.insert(name, v.clone());
+            }
+        }
+        let freshness = match freshness::decide(
+            policy,
+            old.status,
+            &headers,
+            SystemTime::now(),
+            self.error_caching_min_ttl(old.status),
+        ) {
+            StoreDecision::Store(f) => f,
+            StoreDecision::DoNotStore(_) => old.freshness,
+        };
+        CachedObject {
+            status: old.status,
+            headers,
+            body: old.body.clone(),
+            stored_at: now,
+            freshness,
+            hold_until: None,
+            stored_wall: SystemTime::now(),
+        }
+    }
+
+    /// An uncached response straight from the origin.
+    fn pass_through(
+        &self,
+        resp: Response<EdgeBody>,
+        policy: &crate::config::CachePolicy,
+    ) -> Answer {
+        let (mut parts, body) = resp.into_parts();
+        filter_origin_response(&mut parts.headers, policy);
+        let status = parts.status;
+        Answer {
+            resp: Response::from_parts(parts, body),
+            cache_status: if status.as_u16() >= 400 {
+                CacheStatus::Error
+            } else {
+                CacheStatus::Miss
+            },
+            age: None,
+            generated: false,
+            close: false,
+            origin_status: status,
+            skip_viewer_response: status.as_u16() >= 400,
+        }
+    }
+}
+
+/// `If-None-Match` / `If-Modified-Since` from a stored object (spec §2.6).
+fn validators(stored: &http::HeaderMap) -> Vec<(HeaderName, HeaderValue)> {
+    let mut v = Vec::new();
+    if let Some(etag) = stored.get(header::ETAG) {
+        v.push((header::IF_NONE_MATCH, etag.clone()));
+    }
+    if let Some(lm) = stored.get(header::LAST_MODIFIED) {
+        v.push((header::IF_MODIFIED_SINCE, lm.clone()));
+    }
+    v
+}
+
+fn content_length(h: &http::HeaderMap) -> Option<u64> {
+    h.get(header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// A response from a stored object.
+fn hit(o: &CachedObject, status: CacheStatus, request: &ViewerRequest, now: Instant) -> Answer {
+    let mut resp = Response::new(if request.method == Method::HEAD {
+        EdgeBody::empty()
+    } else {
+        EdgeBody::full(o.body.clone())
+    });
+    *resp.status_mut() = o.status;
+    *resp.headers_mut() = o.headers.clone();
+    resp.headers_mut()
+        .insert(header::CONTENT_LENGTH, HeaderValue::from(o.body.len()));
+    let cache_status = if o.status.as_u16() >= 400 {
+        CacheStatus::Error
+    } else {
+        status
+    };
+    Answer {
+        resp,
+        cache_status,
+        age: Some(o.age(now).as_secs()),
+        generated: false,
+        close: false,
+        origin_status: o.status,
+        skip_viewer_response: o.status.as_u16() >= 400,
+    }
+}
+
+/// A response fetched from the origin on a miss.
+fn origin_answer(mut resp: Response<EdgeBody>, request: &ViewerRequest) -> Answer {
+    if request.method == Method::HEAD {
+        *resp.body_mut() = EdgeBody::empty();
+    }
+    let status = resp.status();
+    Answer {
+        resp,
+        cache_status: if status.as_u16() >= 400 {
+            CacheStatus::Error
+        } else {
+            CacheStatus::Miss
+        },
+        age: None,
+        generated: false,
+        close: false,
+        origin_status: status,
+        skip_viewer_response: status.as_u16() >= 400,
+    }
+}
+
+/// The buffered prefix of an over-size body, then the rest of the stream.
+struct PrefixedBody {
+    prefix: std::collections::VecDeque<Bytes>,
+    rest: EdgeBody,
+}
+
+impl PrefixedBody {
+    fn new(prefix: Vec<Bytes>, rest: EdgeBody) -> Self {
+        PrefixedBody {
+            prefix: prefix.into(),
+            rest,
+        }
+    }
+}
+
+impl http_body::Body for PrefixedBody {
+    type Data = Bytes;
+    type Error = crate::body::BoxError;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+        if let Some(b) = self.prefix.pop_front() {
+            return std::task::Poll::Ready(Some(Ok(http_body::Frame::data(b))));
+        }
+        std::pin::Pin::new(&mut self.rest).poll_frame(cx)
+    }
+}

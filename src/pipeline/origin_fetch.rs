@@ -1,0 +1,193 @@
+//! Sending the request to the origin: target resolution (with function
+//! overrides), header rewriting (spec §3.2) and origin-group failover
+//! (spec §1.3).
+
+use std::sync::Arc;
+
+use http::{HeaderName, HeaderValue, Method, Response};
+
+use super::{Edge, RequestCtx};
+use crate::body::EdgeBody;
+use crate::cache::key::AcceptEncoding;
+use crate::config::Target;
+use crate::error::EdgeError;
+use crate::headers::{origin_request_headers, OriginHeadersInput};
+use crate::origin::{fails_over, OriginOverride, OriginRequest, OriginTarget};
+use crate::viewer::ViewerRequest;
+
+/// What the cache layer asks of the origin.
+#[derive(Debug)]
+pub(crate) struct FetchSpec<'a> {
+    pub request: &'a ViewerRequest,
+    pub accept_encoding: AcceptEncoding,
+    /// A cache fill (HEAD becomes GET; viewer validators and ranges are dropped).
+    pub cacheable: bool,
+    /// Revalidation headers (`If-None-Match`, `If-Modified-Since`).
+    pub validators: Vec<(HeaderName, HeaderValue)>,
+}
+
+impl Edge {
+    /// The primary target, and the secondary with its failover codes for groups.
+    fn targets(&self, ctx: &RequestCtx) -> (OriginTarget, Option<(OriginTarget, Vec<u16>)>) {
+        let proto = ctx.conn.protocol;
+        let origin_at = |id: crate::config::OriginId| {
+            self.config
+                .origins
+                .get(id.0)
+                .map(|o| OriginTarget::from_origin(o, proto))
+        };
+        let (mut primary, mut secondary) = match ctx.behavior.target {
+            Target::Origin(id) => (origin_at(id), None),
+            Target::Group(g) => match self.config.origin_groups.get(g) {
+                Some(group) => (
+                    origin_at(group.primary),
+                    origin_at(group.secondary).map(|s| (s, group.failover_status_codes.clone())),
+                ),
+                None => (None, None),
+            },
+        };
+        if let Some(ov) = &ctx.origin_override {
+            self.apply_override(ov, &mut primary, &mut secondary, proto);
+        }
+        let primary = primary.unwrap_or_else(|| {
+            // Unreachable with a validated config; fall back to the first origin.
+            OriginTarget::from_origin(&self.config.origins[0], proto)
+        });
+        (primary, secondary)
+    }
+
+    fn apply_override(
+        &self,
+        ov: &OriginOverride,
+        primary: &mut Option<OriginTarget>,
+        secondary: &mut Option<(OriginTarget, Vec<u16>)>,
+        proto: crate::viewer::ViewerProtocol,
+    ) {
+        match ov {
+            OriginOverride::ById {
+                origin_id,
+                host_header,
+            } => {
+                if let Some(o) = self.config.origins.iter().find(|o| &o.id == origin_id) {
+                    let mut t = OriginTarget::from_origin(o, proto);
+                    if let Some(h) = host_header {
+                        t.apply(&crate::origin::AdHocOrigin {
+                            host_header: Some(h.clone()),
+                            ..Default::default()
+                        });
+                    }
+                    *primary = Some(t);
+                    *secondary = None;
+                }
+            }
+            // Changes only the primary for an origin group (spec §4.3).
+            OriginOverride::Custom(adhoc) => {
+                if let Some(p) = primary {
+                    p.apply(adhoc);
+                }
+            }
+            OriginOverride::Group {
+                members,
+                failover_status_codes,
+            } => {
+                let [a, b] = members.as_ref();
+                let mut p = primary.clone();
+                let mut none = None;
+                self.apply_override(a, &mut p, &mut none, proto);
+                let mut s = primary.clone();
+                self.apply_override(b, &mut s, &mut none, proto);
+                *primary = p;
+                *secondary = s.map(|s| (s, failover_status_codes.clone()));
+            }
+        }
+    }
+
+    /// Fetch from the behaviour's origin, failing over within an origin group
+    /// for GET/HEAD/OPTIONS on the listed statuses, connection failures and
+    /// timeouts (spec §1.3). Every request tries the primary first.
+    pub(crate) async fn fetch_origin(
+        self: &Arc<Self>,
+        ctx: &RequestCtx,
+        spec: &FetchSpec<'_>,
+        body: EdgeBody,
+    ) -> Result<Response<EdgeBody>, EdgeError> {
+        let (primary, secondary) = self.targets(ctx);
+        // HOOK(lambda): origin-request (runs for the primary, and again for the secondary).
+        let first = self.fetch_one(ctx, &primary, spec, body).await;
+        let Some((secondary, codes)) = secondary else {
+            return first;
+        };
+        if !fails_over(
+            &spec.request.method,
+            &codes,
+            first.as_ref().map(Response::status),
+        ) {
+            return first;
+        }
+        tracing::debug!(request_id = %ctx.id, primary = %primary.origin.id, secondary = %secondary.origin.id, "failing over");
+        // Failover only happens for GET/HEAD/OPTIONS, which carry no body.
+        self.fetch_one(ctx, &secondary, spec, EdgeBody::empty())
+            .await
+        // HOOK(lambda): origin-response runs on each attempt's response.
+    }
+
+    async fn fetch_one(
+        &self,
+        ctx: &RequestCtx,
+        target: &OriginTarget,
+        spec: &FetchSpec<'_>,
+        body: EdgeBody,
+    ) -> Result<Response<EdgeBody>, EdgeError> {
+        let req = spec.request;
+        let behavior = &ctx.behavior;
+        let origin_host = target.host_header();
+        let cloudfront_headers = [(
+            HeaderName::from_static("cloudfront-forwarded-proto"),
+            HeaderValue::from_static(ctx.conn.protocol.as_str()),
+        )];
+        let mut headers = origin_request_headers(&OriginHeadersInput {
+            viewer_headers: &req.headers,
+            method: &req.method,
+            behavior,
+            client_ip: ctx.conn.client_addr.ip(),
+            origin_host: &origin_host,
+            accept_encoding: spec.accept_encoding,
+            cacheable: spec.cacheable,
+            via: &self.config.distribution.via,
+            request_id: &ctx.id,
+            cloudfront_headers: &cloudfront_headers,
+            custom_headers: &target.custom_headers,
+        });
+        for (n, v) in &spec.validators {
+            headers.insert(n.clone(), v.clone());
+        }
+        let method = if spec.cacheable && req.method == Method::HEAD {
+            Method::GET
+        } else {
+            req.method.clone()
+        };
+        let query =
+            crate::cache::key::selected_query(&behavior.cache_policy, req.querystring.as_deref());
+        let mut path_and_query =
+            String::with_capacity(target.origin_path.len() + req.uri.len() + 16);
+        path_and_query.push_str(&target.origin_path);
+        path_and_query.push_str(&req.uri);
+        if let Some(q) = query {
+            path_and_query.push('?');
+            path_and_query.push_str(&q);
+        }
+        let body_empty = http_body::Body::is_end_stream(&body);
+        self.origins
+            .fetch(
+                target,
+                OriginRequest {
+                    method,
+                    path_and_query,
+                    headers,
+                    body,
+                    body_empty,
+                },
+            )
+            .await
+    }
+}
