@@ -5,6 +5,13 @@
 //! Embedded examples must give the same results under real Node.js.
 //! Set `CFEDGE_BLESS=1` to write missing expectations (then review them).
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test helpers outside #[test] functions"
+)]
+
 use std::path::{Path, PathBuf};
 
 use cfedge::cli::test_lambda::run_event;
