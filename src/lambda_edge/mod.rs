@@ -198,6 +198,8 @@ pub struct LambdaSpec {
     pub timeout: Option<Duration>,
     pub concurrency: usize,
     pub workers: usize,
+    /// The `node` binary for the nodejs runtime (default: [`nodejs::node_binary`]).
+    pub node: Option<PathBuf>,
 }
 
 impl LambdaSpec {
@@ -211,6 +213,7 @@ impl LambdaSpec {
             timeout: None,
             concurrency: DEFAULT_CONCURRENCY,
             workers: DEFAULT_WORKERS,
+            node: None,
         }
     }
 }
@@ -329,7 +332,7 @@ impl LambdaFunction {
                 Backend::Embedded(pool)
             }
             RuntimeKind::Nodejs => {
-                let node = nodejs::node_binary();
+                let node = spec.node.clone().unwrap_or_else(nodejs::node_binary);
                 nodejs::check_node(&node).map_err(|e| {
                     ConfigError::new(&item, format!("runtime \"nodejs\" needs Node.js: {e}"))
                 })?;
@@ -717,6 +720,7 @@ pub fn spec_from_file(name: &str, f: &LambdaFile, base: &Path) -> Result<LambdaS
         timeout,
         concurrency,
         workers,
+        node: None,
     })
 }
 
