@@ -10,6 +10,7 @@ use serde_json::{json, Map, Value};
 
 use super::EventType;
 use crate::config::{Origin, OriginKind, OriginProtocolPolicy};
+use crate::origin::{Endpoint, OriginTarget};
 use crate::viewer::{ViewerProtocol, ViewerRequest};
 
 /// Distribution facts every event carries in `Records[0].cf.config`.
@@ -68,6 +69,33 @@ impl EventOrigin {
                 path: origin.origin_path.clone(),
                 region: "us-east-1".into(),
                 custom_headers: origin.custom_headers.clone(),
+            },
+        }
+    }
+
+    /// Describe the target a request is about to be sent to (after any
+    /// CloudFront Function origin change).
+    pub fn from_target(target: &OriginTarget) -> Self {
+        match &target.endpoint {
+            Endpoint::Http {
+                domain_name,
+                port,
+                https,
+                ..
+            } => EventOrigin::Custom {
+                domain_name: domain_name.clone(),
+                port: *port,
+                https: *https,
+                path: target.origin_path.clone(),
+                read_timeout: target.read_timeout,
+                keepalive_timeout: target.keepalive_timeout,
+                custom_headers: target.custom_headers.clone(),
+            },
+            Endpoint::Dir(_) => EventOrigin::S3 {
+                domain_name: format!("{}.s3.amazonaws.com", target.origin.id.to_ascii_lowercase()),
+                path: target.origin_path.clone(),
+                region: "us-east-1".into(),
+                custom_headers: target.custom_headers.clone(),
             },
         }
     }

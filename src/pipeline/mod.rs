@@ -17,6 +17,7 @@
 //! here, with its spec section.
 
 mod cached;
+mod lambda;
 mod origin_fetch;
 
 use std::net::SocketAddr;
@@ -261,7 +262,16 @@ impl Edge {
 
         // 4. Viewer-request function (spec §6.1 step 4).
         // HOOK(functions): CloudFront Function at viewer-request.
-        // HOOK(lambda): Lambda@Edge viewer-request.
+        let (mut request, body) = match behavior.features.lambdas.viewer_request.clone() {
+            Some(assoc) => match self
+                .lambda_viewer_request(id, &assoc, &behavior, request, body)
+                .await
+            {
+                Ok(changed) => changed,
+                Err(answer) => return answer,
+            },
+            None => (request, body),
+        };
 
         // Default root object: only for `/` (spec §1.6).
         if request.uri == "/" {
@@ -282,7 +292,13 @@ impl Edge {
         // 9. Viewer-response (spec §6.1 step 9): skipped for origin status >= 400,
         // custom error pages and generated responses.
         // HOOK(functions): CloudFront Function at viewer-response.
-        // HOOK(lambda): Lambda@Edge viewer-response.
+        let answer = match behavior.features.lambdas.viewer_response.clone() {
+            Some(assoc) if !answer.skip_viewer_response => {
+                self.lambda_viewer_response(id, &assoc, &behavior, &request, answer)
+                    .await
+            }
+            _ => answer,
+        };
 
         // 10. Response headers policy.
         // HOOK(rules): response headers policy.
