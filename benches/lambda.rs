@@ -18,7 +18,10 @@ fn request() -> ViewerRequest {
     let mut headers = HeaderMap::new();
     for (n, v) in [
         ("host", "www.example.com"),
-        ("user-agent", "Mozilla/5.0 (X11; Linux x86_64) Gecko/20100101 Firefox/120.0"),
+        (
+            "user-agent",
+            "Mozilla/5.0 (X11; Linux x86_64) Gecko/20100101 Firefox/120.0",
+        ),
         ("accept", "text/html,application/xhtml+xml"),
         ("accept-language", "en-US,en;q=0.5"),
         ("accept-encoding", "gzip, deflate, br"),

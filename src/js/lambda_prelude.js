@@ -379,75 +379,97 @@
 
   // Runs one invocation. Returns the state object the Rust side drives:
   // `done`, `result`, `error`, `logs`, `nextTimer()`, `fireTimer()`.
+  // The invocation running now (one at a time per engine). The console,
+  // timers and `require` handed to the module are built once per engine and
+  // act on it; only the state, `context` and `callback` are per invocation.
+  let cur = null;
+
+  class State {
+    constructor() { this.done = false; this.result = undefined; this.error = undefined; this.logs = []; this.timers = []; this.seq = 0; }
+    nextTimer() {
+      if (this.timers.length === 0) return -1;
+      let at = Infinity; for (const t of this.timers) if (t.at < at) at = t.at;
+      return Math.max(0, at - Date.now());
+    }
+    fireTimer() {
+      const timers = this.timers;
+      if (timers.length === 0) return;
+      let best = 0; for (let i = 1; i < timers.length; i++) if (timers[i].at < timers[best].at) best = i;
+      const t = timers[best];
+      if (t.interval === undefined) timers.splice(best, 1); else t.at = Date.now() + t.interval;
+      try { t.fn.apply(undefined, t.args); } catch (e) { this.fail(e); }
+    }
+    succeed(v) { if (!this.done) { this.done = true; this.result = v; } }
+    fail(e) { if (!this.done) { this.done = true; this.error = errorText(e === undefined || e === null ? 'handled rejection with no reason' : e); } }
+  }
+
+  const log = (level) => (...args) => { if (cur) cur.logs.push(level + '\t' + format(...args)); };
+  const console = Object.freeze({ log: log('INFO'), info: log('INFO'), debug: log('DEBUG'), trace: log('TRACE'), warn: log('WARN'), error: log('ERROR') });
+  const addTimer = (fn, ms, args, interval) => {
+    if (typeof fn !== 'function') throw new TypeError('The "callback" argument must be of type function');
+    if (!cur) return 0;
+    const id = ++cur.seq;
+    const delay = Math.max(1, Number(ms) || 0);
+    cur.timers.push({ id, at: Date.now() + delay, fn, args, interval: interval ? delay : undefined });
+    return id;
+  };
+  const setTimeout = (fn, ms, ...args) => addTimer(fn, ms, args, false);
+  const setInterval = (fn, ms, ...args) => addTimer(fn, ms, args, true);
+  const setImmediate = (fn, ...args) => addTimer(fn, 0, args, false);
+  const clearTimeout = (id) => { if (!cur) return; const i = cur.timers.findIndex((t) => t.id === id); if (i >= 0) cur.timers.splice(i, 1); };
+  let process;
+  const require = (name) => {
+    const n = String(name).replace(/^node:/, '');
+    const m = MODULES[n];
+    if (m === undefined) {
+      const e = new Error("Cannot find module '" + name + "' (the embedded runtime provides buffer, crypto, path, querystring, url and util; use runtime = \"nodejs\" for anything else)");
+      e.code = 'MODULE_NOT_FOUND';
+      throw e;
+    }
+    return m;
+  };
+
+  class Context {
+    constructor(info, st) {
+      this.functionName = info.functionName;
+      this.functionVersion = '1';
+      this.invokedFunctionArn = 'arn:aws:lambda:us-east-1:123456789012:function:' + info.functionName + ':1';
+      this.memoryLimitInMB = '128';
+      this.awsRequestId = info.requestId;
+      this.logGroupName = '/aws/lambda/us-east-1.' + info.functionName;
+      this.logStreamName = 'cfedge';
+      this.callbackWaitsForEmptyEventLoop = true;
+      Object.defineProperty(this, '_st', { value: st });
+      Object.defineProperty(this, '_deadline', { value: info.deadline });
+    }
+    getRemainingTimeInMillis() { return Math.max(0, this._deadline - Date.now()); }
+    succeed(v) { this._st.succeed(v); }
+    fail(e) { this._st.fail(e); }
+    done(e, v) { if (e !== undefined && e !== null) this._st.fail(e); else this._st.succeed(v); }
+  }
+  Object.freeze(State.prototype);
+  Object.freeze(Context.prototype);
+
+  // Runs one invocation. Returns the state object the Rust side drives:
+  // `done`, `result`, `error`, `logs`, `nextTimer()`, `fireTimer()`.
   return function invoke(factory, handlerName, event, info) {
-    const logs = [];
-    const timers = [];
-    let timerSeq = 0;
-    const st = {
-      done: false, result: undefined, error: undefined, logs,
-      nextTimer() {
-        if (timers.length === 0) return -1;
-        let at = Infinity; for (const t of timers) if (t.at < at) at = t.at;
-        return Math.max(0, at - Date.now());
-      },
-      fireTimer() {
-        if (timers.length === 0) return;
-        let best = 0; for (let i = 1; i < timers.length; i++) if (timers[i].at < timers[best].at) best = i;
-        const t = timers[best];
-        if (t.interval === undefined) timers.splice(best, 1); else t.at = Date.now() + t.interval;
-        try { t.fn.apply(undefined, t.args); } catch (e) { st.fail(e); }
-      },
-      succeed(v) { if (!st.done) { st.done = true; st.result = v; } },
-      fail(e) { if (!st.done) { st.done = true; st.error = errorText(e === undefined || e === null ? 'handled rejection with no reason' : e); } },
-    };
-    const log = (level) => (...args) => { logs.push(level + '\t' + format(...args)); };
-    const console = Object.freeze({ log: log('INFO'), info: log('INFO'), debug: log('DEBUG'), trace: log('TRACE'), warn: log('WARN'), error: log('ERROR') });
-    const addTimer = (fn, ms, args, interval) => {
-      if (typeof fn !== 'function') throw new TypeError('The "callback" argument must be of type function');
-      const id = ++timerSeq;
-      const delay = Math.max(1, Number(ms) || 0);
-      timers.push({ id, at: Date.now() + delay, fn, args, interval: interval ? delay : undefined });
-      return id;
-    };
-    const setTimeout = (fn, ms, ...args) => addTimer(fn, ms, args, false);
-    const setInterval = (fn, ms, ...args) => addTimer(fn, ms, args, true);
-    const setImmediate = (fn, ...args) => addTimer(fn, 0, args, false);
-    const clearTimeout = (id) => { const i = timers.findIndex((t) => t.id === id); if (i >= 0) timers.splice(i, 1); };
-    const process = Object.freeze({ env: Object.freeze({ AWS_REGION: 'us-east-1', AWS_LAMBDA_FUNCTION_NAME: info.functionName }), version: 'v20.0.0', versions: Object.freeze({ node: '20.0.0' }), platform: 'linux', nextTick: (fn, ...args) => { Promise.resolve().then(() => fn(...args)); }, hrtime: Object.freeze({ bigint: () => BigInt(Date.now()) * 1000000n }) });
-    const require = (name) => {
-      const n = String(name).replace(/^node:/, '');
-      const m = MODULES[n];
-      if (m === undefined) {
-        const e = new Error("Cannot find module '" + name + "' (the embedded runtime provides buffer, crypto, path, querystring, url and util; use runtime = \"nodejs\" for anything else)");
-        e.code = 'MODULE_NOT_FOUND';
-        throw e;
-      }
-      return m;
-    };
+    const st = new State();
+    cur = st;
+    if (process === undefined) {
+      process = Object.freeze({ env: Object.freeze({ AWS_REGION: 'us-east-1', AWS_LAMBDA_FUNCTION_NAME: info.functionName }), version: 'v20.0.0', versions: Object.freeze({ node: '20.0.0' }), platform: 'linux', nextTick: (fn, ...args) => { Promise.resolve().then(() => fn(...args)); }, hrtime: Object.freeze({ bigint: () => BigInt(Date.now()) * 1000000n }) });
+    }
     const module = { exports: {} };
     try {
       factory(require, module, module.exports, console, setTimeout, clearTimeout, setInterval, clearTimeout, setImmediate, Buffer, URL, URLSearchParams, TextEncoder, TextDecoder, atob, btoa, process);
-      const handler = module.exports === null || module.exports === undefined ? undefined : module.exports[handlerName];
+      const exp = module.exports;
+      let handler = exp === null || exp === undefined ? undefined : exp[handlerName];
+      if (typeof handler !== 'function' && exp && exp.default) handler = exp.default[handlerName];
       if (typeof handler !== 'function') {
         st.fail(new Error('Runtime.HandlerNotFound: ' + info.functionName + ' does not export a function "' + handlerName + '"'));
         return st;
       }
-      const context = {
-        functionName: info.functionName,
-        functionVersion: '1',
-        invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:' + info.functionName + ':1',
-        memoryLimitInMB: '128',
-        awsRequestId: info.requestId,
-        logGroupName: '/aws/lambda/us-east-1.' + info.functionName,
-        logStreamName: 'cfedge',
-        callbackWaitsForEmptyEventLoop: true,
-        getRemainingTimeInMillis: () => Math.max(0, info.deadline - Date.now()),
-        succeed: (v) => st.succeed(v),
-        fail: (e) => st.fail(e),
-        done: (e, v) => (e !== undefined && e !== null ? st.fail(e) : st.succeed(v)),
-      };
       const callback = (err, res) => (err !== undefined && err !== null ? st.fail(err) : st.succeed(res === undefined ? null : res));
-      const r = handler(event, context, callback);
+      const r = handler(event, new Context(info, st), callback);
       if (r !== null && typeof r === 'object' && typeof r.then === 'function') {
         r.then((v) => st.succeed(v === undefined ? null : v), (e) => st.fail(e));
       }

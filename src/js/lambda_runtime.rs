@@ -199,9 +199,104 @@ pub fn check_source(source: &str) -> Result<(), SourceError> {
     compile_factory(source, &mut context).map(|_| ())
 }
 
+/// Rewrite the ES module forms Lambda handlers use (`import ... from`,
+/// `export const|let|var|function|async function|default|{ ... }`) into
+/// CommonJS, line for line, so `index.mjs`-style handlers run in the embedded
+/// runtime with their own line numbers. Anything else is left alone.
+pub fn esm_to_commonjs(source: &str) -> std::borrow::Cow<'_, str> {
+    static PATTERNS: std::sync::OnceLock<Option<[regex::Regex; 7]>> = std::sync::OnceLock::new();
+    let Some(p) = PATTERNS.get_or_init(|| {
+        let r = |s: &str| regex::Regex::new(s).ok();
+        Some([
+            // import * as X from 'm'
+            r(r#"(?m)^(\s*)import\s+\*\s+as\s+([\w$]+)\s+from\s+(['"][^'"]+['"])\s*;?"#)?,
+            // import X, { a, b as c } from 'm'   /   import { a, b as c } from 'm'
+            r(r#"(?m)^(\s*)import\s+(?:([\w$]+)\s*,\s*)?\{([^}]*)\}\s*from\s+(['"][^'"]+['"])\s*;?"#)?,
+            // import X from 'm'
+            r(r#"(?m)^(\s*)import\s+([\w$]+)\s+from\s+(['"][^'"]+['"])\s*;?"#)?,
+            // export const|let|var NAME
+            r(r"(?m)^(\s*)export\s+(const|let|var)\s+([\w$]+)")?,
+            // export [async] function NAME
+            r(r"(?m)^(\s*)export\s+((?:async\s+)?function\s*\*?\s*([\w$]+))")?,
+            // export default
+            r(r"(?m)^(\s*)export\s+default\s+")?,
+            // export { a, b as c };
+            r(r"(?m)^(\s*)export\s*\{([^}]*)\}\s*;?")?,
+        ])
+    }) else {
+        return std::borrow::Cow::Borrowed(source);
+    };
+    if !p.iter().any(|re| re.is_match(source)) {
+        return std::borrow::Cow::Borrowed(source);
+    }
+    let named = |list: &str, sep: &str| -> String {
+        list.split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| match s.split_once(" as ") {
+                Some((a, b)) => format!("{}{sep}{}", a.trim(), b.trim()),
+                None => s.to_owned(),
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut trailer = Vec::new();
+    let s = p[0].replace_all(source, "${1}const ${2} = require(${3});");
+    let s = p[1].replace_all(&s, |c: &regex::Captures<'_>| {
+        let module = &c[4];
+        let default = c
+            .get(2)
+            .map(|d| {
+                format!(
+                    "const {} = __cfedge_default(require({module})); ",
+                    d.as_str()
+                )
+            })
+            .unwrap_or_default();
+        format!(
+            "{}{default}const {{ {} }} = require({module});",
+            &c[1],
+            named(&c[3], ": ")
+        )
+    });
+    let s = p[2].replace_all(&s, "${1}const ${2} = __cfedge_default(require(${3}));");
+    let s = p[3].replace_all(&s, "${1}${2} ${3} = exports.${3}");
+    let s = p[4].replace_all(&s, |c: &regex::Captures<'_>| {
+        trailer.push(format!("exports.{0} = {0};", &c[3]));
+        format!("{}{}", &c[1], &c[2])
+    });
+    let s = p[5].replace_all(&s, "${1}module.exports.default = ");
+    let s = p[6].replace_all(&s, |c: &regex::Captures<'_>| {
+        let pairs: Vec<String> = c[2]
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| match s.split_once(" as ") {
+                Some((local, exported)) => format!("{}: {}", exported.trim(), local.trim()),
+                None => s.to_owned(),
+            })
+            .collect();
+        format!(
+            "{}Object.assign(exports, {{ {} }});",
+            &c[1],
+            pairs.join(", ")
+        )
+    });
+    let mut out = String::from(
+        "const __cfedge_default = (m) => (m && m.default !== undefined ? m.default : m); ",
+    );
+    out.push_str(&s);
+    for t in trailer {
+        out.push('\n');
+        out.push_str(&t);
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// Compile the module factory. The header sits on the first line of the
 /// source, so line numbers in errors are the file's own.
 fn compile_factory(source: &str, ctx: &mut Context) -> Result<JsObject, SourceError> {
+    let source = esm_to_commonjs(source);
     let wrapped = format!("(function ({FACTORY_PARAMS}) {{{source}\n}})");
     let value = ctx
         .eval(Source::from_bytes(wrapped.as_bytes()))
@@ -805,6 +900,21 @@ mod tests {
         {
             EngineOutcome::Error(m) => assert!(m.contains("Cannot find module 'fs'"), "{m}"),
             other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn es_module_handlers_run() {
+        for src in [
+            "import crypto from 'crypto';\nexport const handler = async (e) => crypto.createHash('md5').update('abc').digest('hex');",
+            "import { createHash as h } from 'node:crypto';\nexport async function handler(e) { return h('md5').update('abc').digest('hex'); }",
+            "import * as c from 'crypto';\nconst handler = async () => c.createHash('md5').update('abc').digest('hex');\nexport { handler };",
+            "import qs from 'querystring';\nexport default { handler: async () => require('crypto').createHash('md5').update('abc').digest('hex') };",
+        ] {
+            match run(src, json!({})).outcome {
+                EngineOutcome::Result(v) => assert_eq!(v, json!("900150983cd24fb0d6963f7d28e17f72"), "{src}"),
+                other => panic!("{src}: {other:?}"),
+            }
         }
     }
 
