@@ -129,3 +129,51 @@ fn every_example_directory_is_tested() {
     tested.sort();
     assert_eq!(found, tested);
 }
+
+#[test]
+fn test_lambda_command_prints_the_verdict_and_exits_non_zero_on_failure() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let bin = env!("CARGO_BIN_EXE_cfedge");
+    let out = std::process::Command::new(bin)
+        .current_dir(root)
+        .args([
+            "test-lambda",
+            "--file",
+            "functions/lambda-redirect",
+            "--event",
+            "functions/lambda-redirect/events/blog.json",
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.contains("Valid: generated response 301"), "{stdout}");
+    assert!(stdout.contains("Duration:"), "{stdout}");
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("index.js"),
+        "exports.handler = async (e) => { console.log('checking'); const r = e.Records[0].cf.request; r.headers['x-cache'] = [{ value: 'x' }]; return r; };",
+    )
+    .unwrap();
+    let out = std::process::Command::new(bin)
+        .current_dir(root)
+        .args([
+            "test-lambda",
+            "--runtime",
+            "nodejs",
+            "--event",
+            "functions/lambda-redirect/events/passthrough.json",
+            "--file",
+        ])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "{stdout}");
+    assert!(stdout.contains("INFO\tchecking"), "{stdout}");
+    assert!(
+        stdout.contains("LambdaValidationError") && stdout.contains("502"),
+        "{stdout}"
+    );
+}

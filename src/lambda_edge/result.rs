@@ -195,16 +195,7 @@ pub fn response_result(
             "a viewer-response function cannot change the status code",
         ));
     }
-    let status_description = match obj.get("statusDescription") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(s.clone()),
-        Some(other) => {
-            return Err(invalid(format!(
-                "response.statusDescription is {}, not a string",
-                kind(other)
-            )))
-        }
-    };
+    let status_description = parse_description(obj.get("statusDescription"))?;
     let headers = obj
         .get("headers")
         .ok_or_else(|| invalid("response.headers is missing"))
@@ -249,16 +240,7 @@ pub fn response_result(
 /// A response generated at viewer-request or origin-request (spec §5.2, §5.3).
 fn generated_response(event: EventType, v: &Value) -> Result<GeneratedResponse, LambdaError> {
     let status = parse_status(v.get("status"))?;
-    let status_description = match v.get("statusDescription") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(s.clone()),
-        Some(other) => {
-            return Err(invalid(format!(
-                "response.statusDescription is {}, not a string",
-                kind(other)
-            )))
-        }
-    };
+    let status_description = parse_description(v.get("statusDescription"))?;
     let headers = match v.get("headers") {
         None | Some(Value::Null) => Vec::new(),
         Some(h) => parse_headers(h, "response.headers")?,
@@ -311,6 +293,17 @@ fn generated_response(event: EventType, v: &Value) -> Result<GeneratedResponse, 
         headers: map,
         body,
     })
+}
+
+fn parse_description(v: Option<&Value>) -> Result<Option<String>, LambdaError> {
+    match v {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(other) => Err(invalid(format!(
+            "response.statusDescription is {}, not a string",
+            kind(other)
+        ))),
+    }
 }
 
 fn parse_status(v: Option<&Value>) -> Result<StatusCode, LambdaError> {
