@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use http::header::{self, HeaderName};
 use http::{HeaderMap, HeaderValue, Method};
 
-use crate::cache::key::{selected_cookies, AcceptEncoding};
+use crate::cache::key::{filter_cookies, AcceptEncoding};
 use crate::config::{Behavior, CachePolicy, ListBehavior};
 
 /// Viewer headers CloudFront passes to the origin under a cache policy
@@ -58,11 +58,53 @@ pub struct OriginHeadersInput<'a> {
     pub custom_headers: &'a [(HeaderName, HeaderValue)],
 }
 
-/// Build the headers sent to the origin (spec §3.2).
+/// Viewer headers never forwarded, whatever a policy says: hop-by-hop
+/// headers, ones the edge rewrites itself, and CloudFront's internal ones.
+fn never_forwarded(n: &HeaderName) -> bool {
+    let s = n.as_str();
+    matches!(
+        s,
+        "connection"
+            | "keep-alive"
+            | "proxy-connection"
+            | "proxy-authorization"
+            | "proxy-authenticate"
+            | "te"
+            | "trailer"
+            | "transfer-encoding"
+            | "upgrade"
+            | "expect"
+            | "via"
+            | "x-forwarded-for"
+            | "x-forwarded-proto"
+            | "x-real-ip"
+            | "content-length"
+            | "accept-encoding"
+            | "cookie"
+    ) || s.starts_with("x-edge-")
+        || s.starts_with("x-amz-cf-")
+}
+
+/// Build the headers sent to the origin (spec §3.2): what the cache policy
+/// keys on, what the origin request policy adds, and the passed-through set.
 pub fn origin_request_headers(i: &OriginHeadersInput<'_>) -> HeaderMap {
     let policy: &CachePolicy = &i.behavior.cache_policy;
+    let orp = i.behavior.origin_request_policy.as_deref();
     let mut out = HeaderMap::with_capacity(16);
-    let in_policy = |n: &HeaderName| policy.headers.iter().any(|h| h == n);
+    let in_policy = |n: &HeaderName| {
+        policy.headers.iter().any(|h| h == n)
+            || orp.is_some_and(|o| o.headers.includes(n) || o.headers.includes_cloudfront(n))
+    };
+    if let Some(o) = orp {
+        for (n, v) in i.viewer_headers {
+            if o.headers.includes(n)
+                && !never_forwarded(n)
+                && !n.as_str().starts_with("cloudfront-")
+            {
+                out.append(n.clone(), v.clone());
+            }
+        }
+    }
 
     for n in &PASSED_THROUGH {
         for v in i.viewer_headers.get_all(n) {
@@ -77,7 +119,7 @@ pub fn origin_request_headers(i: &OriginHeadersInput<'_>) -> HeaderMap {
         }
     }
     for n in &policy.headers {
-        if n.as_str().starts_with("cloudfront-") {
+        if n.as_str().starts_with("cloudfront-") || out.contains_key(n) {
             continue;
         }
         for v in i.viewer_headers.get_all(n) {
@@ -89,13 +131,13 @@ pub fn origin_request_headers(i: &OriginHeadersInput<'_>) -> HeaderMap {
             out.insert(n.clone(), v.clone());
         }
     }
-    // Host: the origin's, unless the policy forwards the viewer's.
-    if !in_policy(&header::HOST) || !out.contains_key(header::HOST) {
+    // Host: the origin's, unless a policy forwards the viewer's.
+    if !in_policy(&header::HOST) || !i.viewer_headers.contains_key(header::HOST) {
         if let Ok(v) = HeaderValue::from_str(i.origin_host) {
             out.insert(header::HOST, v);
         }
     }
-    if !in_policy(&header::USER_AGENT) {
+    if !in_policy(&header::USER_AGENT) || !i.viewer_headers.contains_key(header::USER_AGENT) {
         out.insert(
             header::USER_AGENT,
             HeaderValue::from_static("Amazon CloudFront"),
@@ -106,16 +148,20 @@ pub fn origin_request_headers(i: &OriginHeadersInput<'_>) -> HeaderMap {
         || *i.method == Method::HEAD
         || (*i.method == Method::OPTIONS && i.behavior.cached_methods.contains(&Method::OPTIONS)))
         && !in_policy(&header::AUTHORIZATION);
-    if !drop_auth && !in_policy(&header::AUTHORIZATION) {
+    if drop_auth {
+        out.remove(header::AUTHORIZATION);
+    } else if !out.contains_key(header::AUTHORIZATION) {
         for v in i.viewer_headers.get_all(header::AUTHORIZATION) {
             out.append(header::AUTHORIZATION, v.clone());
         }
     }
-    if policy.cookies != ListBehavior::None {
-        if let Some(c) = selected_cookies(policy, i.viewer_headers) {
-            if let Ok(v) = HeaderValue::from_str(&c) {
-                out.insert(header::COOKIE, v);
-            }
+    let orp_cookies = orp.map_or(&ListBehavior::None, |o| &o.cookies);
+    if policy.cookies != ListBehavior::None || *orp_cookies != ListBehavior::None {
+        let c = filter_cookies(i.viewer_headers, |n| {
+            policy.cookies.includes(n) || orp_cookies.includes(n)
+        });
+        if let Some(v) = c.and_then(|c| HeaderValue::from_str(&c).ok()) {
+            out.insert(header::COOKIE, v);
         }
     }
     out.remove(header::ACCEPT_ENCODING);

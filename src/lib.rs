@@ -29,6 +29,7 @@ pub mod headers;
 pub mod js;
 pub mod lambda_edge;
 pub mod origin;
+pub mod origin_request_policy;
 pub mod pipeline;
 pub mod response_headers_policy;
 pub mod responses;

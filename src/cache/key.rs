@@ -107,35 +107,33 @@ pub fn normalize_accept_encoding(
 /// The query string the policy selects: parameters in their original order,
 /// names and values case-sensitive, `&` the only separator (spec §2.3).
 pub fn selected_query(policy: &CachePolicy, query: Option<&str>) -> Option<String> {
+    filter_query(query, |name| policy.query_strings.includes(name))
+}
+
+/// Keep the parameters whose (decoded) name satisfies `keep`, in order.
+pub fn filter_query(query: Option<&str>, keep: impl Fn(&str) -> bool) -> Option<String> {
     let q = query?;
-    match &policy.query_strings {
-        ListBehavior::None => None,
-        ListBehavior::All => Some(q.to_owned()),
-        selector => {
-            let kept: Vec<&str> = q
-                .split('&')
-                .filter(|p| !p.is_empty())
-                .filter(|p| {
-                    let name = p.split_once('=').map_or(*p, |(n, _)| n);
-                    let decoded = percent_encoding::percent_decode_str(name).decode_utf8_lossy();
-                    selector.includes(&decoded)
-                })
-                .collect();
-            if kept.is_empty() {
-                None
-            } else {
-                Some(kept.join("&"))
+    let mut kept = String::with_capacity(q.len());
+    for p in q.split('&').filter(|p| !p.is_empty()) {
+        let name = p.split_once('=').map_or(p, |(n, _)| n);
+        let decoded = percent_encoding::percent_decode_str(name).decode_utf8_lossy();
+        if keep(&decoded) {
+            if !kept.is_empty() {
+                kept.push('&');
             }
+            kept.push_str(p);
         }
+    }
+    if kept.is_empty() {
+        None
+    } else {
+        Some(kept)
     }
 }
 
-/// The cookies the policy selects, sorted by name (spec §2.3), as one
+/// The cookies selected by `keep`, sorted by name (spec §2.3), as one
 /// `Cookie` header value.
-pub fn selected_cookies(policy: &CachePolicy, headers: &HeaderMap) -> Option<String> {
-    if policy.cookies == ListBehavior::None {
-        return None;
-    }
+pub fn filter_cookies(headers: &HeaderMap, keep: impl Fn(&str) -> bool) -> Option<String> {
     let mut pairs: Vec<(&str, &str)> = Vec::new();
     for v in headers.get_all(http::header::COOKIE) {
         let Ok(s) = v.to_str() else { continue };
@@ -145,7 +143,7 @@ pub fn selected_cookies(policy: &CachePolicy, headers: &HeaderMap) -> Option<Str
                 continue;
             };
             let name = name.trim();
-            if !name.is_empty() && policy.cookies.includes(name) {
+            if !name.is_empty() && keep(name) {
                 pairs.push((name, value.trim()));
             }
         }
@@ -164,6 +162,14 @@ pub fn selected_cookies(policy: &CachePolicy, headers: &HeaderMap) -> Option<Str
         out.push_str(v);
     }
     Some(out)
+}
+
+/// The cookies the policy selects, sorted by name (spec §2.3).
+pub fn selected_cookies(policy: &CachePolicy, headers: &HeaderMap) -> Option<String> {
+    if policy.cookies == ListBehavior::None {
+        return None;
+    }
+    filter_cookies(headers, |name| policy.cookies.includes(name))
 }
 
 /// The values of the policy's headers, joined per header (names are

@@ -15,6 +15,7 @@ use super::defaults::*;
 use super::file::*;
 use super::*;
 use crate::behavior::PathPattern;
+use crate::origin_request_policy::{HeaderSelection, OriginRequestPolicy};
 
 /// Error codes that may have a custom error response (spec §1.5).
 pub const CUSTOM_ERROR_CODES: &[u16] = &[400, 403, 404, 405, 414, 416, 500, 501, 502, 503, 504];
@@ -117,6 +118,7 @@ pub fn build(text: &str, source: Option<&Path>) -> Result<Config, ConfigError> {
     }
 
     let policies = build_policies(&file.cache_policies, &cx)?;
+    let request_policies = build_request_policies(&file.origin_request_policies, &cx)?;
     let features = crate::features::build(&file, &base, &distribution)?;
 
     if file.behaviors.len() > MAX_BEHAVIORS {
@@ -132,6 +134,7 @@ pub fn build(text: &str, source: Option<&Path>) -> Result<Config, ConfigError> {
         origins: &origin_index,
         groups: &group_index,
         policies: &policies,
+        request_policies: &request_policies,
         features: &features,
     };
     let mut behaviors = Vec::new();
@@ -795,10 +798,96 @@ fn build_policy(name: &str, f: &CachePolicyFile, item: &str) -> Result<CachePoli
     })
 }
 
+/// Managed origin request policies plus custom ones, keyed by name and by ID.
+fn build_request_policies(
+    custom: &std::collections::BTreeMap<String, Spanned<OriginRequestPolicyFile>>,
+    cx: &Cx<'_>,
+) -> Result<HashMap<String, Arc<OriginRequestPolicy>>, ConfigError> {
+    let mut map = HashMap::new();
+    for p in crate::origin_request_policy::managed() {
+        let p = Arc::new(p);
+        if let Some(id) = &p.id {
+            map.insert(id.clone(), p.clone());
+        }
+        map.insert(p.name.clone(), p);
+    }
+    for (name, f) in custom {
+        let item = format!("origin_request_policies.{name}");
+        if map.contains_key(name) {
+            return Err(cx.locate(
+                ConfigError::new(
+                    &item,
+                    "this name is taken by an AWS managed origin request policy",
+                ),
+                f,
+            ));
+        }
+        let p = build_request_policy(name, f.get_ref(), &item).map_err(|e| cx.locate(e, f))?;
+        map.insert(name.clone(), Arc::new(p));
+    }
+    Ok(map)
+}
+
+fn header_names(item: &str, names: &[String]) -> Result<Vec<HeaderName>, ConfigError> {
+    names
+        .iter()
+        .map(|h| {
+            HeaderName::from_bytes(h.as_bytes())
+                .map_err(|_| ConfigError::new(item, format!("\"{h}\" is not a valid header name")))
+        })
+        .collect()
+}
+
+fn build_request_policy(
+    name: &str,
+    f: &OriginRequestPolicyFile,
+    item: &str,
+) -> Result<OriginRequestPolicy, ConfigError> {
+    let headers = match &f.headers {
+        None => HeaderSelection::None,
+        Some(HeaderSelectionFile::Keyword(k)) => match k.as_str() {
+            "none" => HeaderSelection::None,
+            "all_viewer" => HeaderSelection::AllViewer,
+            other => {
+                return Err(ConfigError::new(
+                    item,
+                    format!("headers = \"{other}\" (expected \"none\", \"all_viewer\", {{ allow = [...] }}, {{ all_except = [...] }} or {{ all_viewer_and_cloudfront = [...] }})"),
+                ))
+            }
+        },
+        Some(HeaderSelectionFile::Allow { allow }) => {
+            let names = header_names(item, allow)?;
+            if names.contains(&http::header::AUTHORIZATION) {
+                return Err(ConfigError::new(
+                    item,
+                    "Authorization cannot be listed in an origin request policy; put it in the cache policy or use all_viewer",
+                ));
+            }
+            HeaderSelection::Allow(names)
+        }
+        Some(HeaderSelectionFile::AllExcept { all_except }) => HeaderSelection::AllExcept(header_names(item, all_except)?),
+        Some(HeaderSelectionFile::AllViewerAndCloudFront { all_viewer_and_cloudfront }) => {
+            let names = header_names(item, all_viewer_and_cloudfront)?;
+            if let Some(n) = names.iter().find(|n| !n.as_str().starts_with("cloudfront-")) {
+                return Err(ConfigError::new(item, format!("all_viewer_and_cloudfront lists CloudFront-* headers only, not \"{n}\"")));
+            }
+            HeaderSelection::AllViewerAndCloudFront(names)
+        }
+    };
+    Ok(OriginRequestPolicy {
+        name: name.to_owned(),
+        id: None,
+        headers,
+        cookies: list_behavior(item, "cookies", &f.cookies)?,
+        query_strings: list_behavior(item, "query_strings", &f.query_strings)?,
+    })
+}
+
 struct Refs<'a> {
     origins: &'a HashMap<String, OriginId>,
     groups: &'a HashMap<String, usize>,
     policies: &'a HashMap<String, Arc<CachePolicy>>,
+    request_policies: &'a HashMap<String, Arc<OriginRequestPolicy>>,
     features: &'a crate::features::Features,
 }
 
@@ -843,6 +932,18 @@ fn build_behavior(
             format!("cache_policy \"{policy_name}\" is neither a [cache_policies] entry nor an AWS managed policy name or ID"),
         )
     })?;
+    let origin_request_policy = b
+        .origin_request_policy
+        .as_ref()
+        .map(|n| {
+            refs.request_policies.get(n).cloned().ok_or_else(|| {
+                ConfigError::new(
+                    item,
+                    format!("origin_request_policy \"{n}\" is neither an [origin_request_policies] entry nor an AWS managed policy name or ID"),
+                )
+            })
+        })
+        .transpose()?;
     let viewer_protocol_policy = match b.viewer_protocol_policy.as_deref().unwrap_or("allow-all") {
         "allow-all" => ViewerProtocolPolicy::AllowAll,
         "redirect-to-https" => ViewerProtocolPolicy::RedirectToHttps,
@@ -903,6 +1004,7 @@ fn build_behavior(
         path_pattern,
         target,
         cache_policy,
+        origin_request_policy,
         viewer_protocol_policy,
         allowed_methods,
         cached_methods,

@@ -30,6 +30,8 @@ pub struct FileConfig {
     pub origin_groups: BTreeMap<String, Spanned<OriginGroupFile>>,
     #[serde(default)]
     pub cache_policies: BTreeMap<String, Spanned<CachePolicyFile>>,
+    #[serde(default)]
+    pub origin_request_policies: BTreeMap<String, Spanned<OriginRequestPolicyFile>>,
     pub default_behavior: Option<Spanned<BehaviorFile>>,
     #[serde(default)]
     pub behaviors: Vec<Spanned<BehaviorFile>>,
@@ -173,6 +175,33 @@ pub struct CachePolicyFile {
     pub enable_accept_encoding_brotli: Option<bool>,
 }
 
+/// `[origin_request_policies.<name>]`: what is forwarded beyond the cache key.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OriginRequestPolicyFile {
+    /// `"none"`, `"all_viewer"`, `{ allow = [...] }`, `{ all_except = [...] }`,
+    /// or `{ all_viewer_and_cloudfront = [...] }`.
+    pub headers: Option<HeaderSelectionFile>,
+    pub cookies: Option<ListBehaviorFile>,
+    pub query_strings: Option<ListBehaviorFile>,
+}
+
+/// Header selection of an origin request policy.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum HeaderSelectionFile {
+    Keyword(String),
+    Allow {
+        allow: Vec<String>,
+    },
+    AllExcept {
+        all_except: Vec<String>,
+    },
+    AllViewerAndCloudFront {
+        all_viewer_and_cloudfront: Vec<String>,
+    },
+}
+
 /// `"none"`, `"all"`, `{ allow = [...] }` or `{ all_except = [...] }`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
@@ -195,6 +224,8 @@ pub struct BehaviorFile {
     pub allowed_methods: Option<Vec<String>>,
     pub cached_methods: Option<Vec<String>>,
     pub compress: Option<bool>,
+    /// Name or ID of an origin request policy (custom or AWS managed).
+    pub origin_request_policy: Option<String>,
     /// Name or ID of a response headers policy.
     pub response_headers_policy: Option<String>,
     pub function_associations: Option<FunctionAssociationsFile>,

@@ -267,6 +267,7 @@ pub struct Behavior {
     pub path_pattern: Option<PathPattern>,
     pub target: Target,
     pub cache_policy: Arc<CachePolicy>,
+    pub origin_request_policy: Option<Arc<crate::origin_request_policy::OriginRequestPolicy>>,
     pub viewer_protocol_policy: ViewerProtocolPolicy,
     pub allowed_methods: Vec<Method>,
     pub cached_methods: Vec<Method>,

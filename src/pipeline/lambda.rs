@@ -133,8 +133,8 @@ impl Edge {
         // returns is sent as is, plus the (possibly new) origin's custom headers.
         let mut sent = spec.request.clone();
         sent.headers = self.origin_headers(ctx, &target, spec, &[]);
-        sent.querystring = crate::cache::key::selected_query(
-            &ctx.behavior.cache_policy,
+        sent.querystring = super::origin_fetch::forwarded_query(
+            &ctx.behavior,
             spec.request.querystring.as_deref(),
         );
         if let Some(assoc) = &lambdas.origin_request {

@@ -142,10 +142,7 @@ impl Edge {
         body: EdgeBody,
     ) -> Result<Response<EdgeBody>, EdgeError> {
         let headers = self.origin_headers(ctx, target, spec, &target.custom_headers);
-        let query = crate::cache::key::selected_query(
-            &ctx.behavior.cache_policy,
-            spec.request.querystring.as_deref(),
-        );
+        let query = forwarded_query(&ctx.behavior, spec.request.querystring.as_deref());
         self.send_to_origin(target, spec, headers, query, body)
             .await
     }
@@ -221,4 +218,17 @@ impl Edge {
             )
             .await
     }
+}
+
+/// The query string the origin gets: everything in the cache key, plus what
+/// the origin request policy adds.
+pub(super) fn forwarded_query(
+    behavior: &crate::config::Behavior,
+    querystring: Option<&str>,
+) -> Option<String> {
+    let orp = behavior.origin_request_policy.as_deref();
+    crate::cache::key::filter_query(querystring, |n| {
+        behavior.cache_policy.query_strings.includes(n)
+            || orp.is_some_and(|o| o.query_strings.includes(n))
+    })
 }

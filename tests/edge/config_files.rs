@@ -122,3 +122,24 @@ fn managed_policies_resolve_by_name_and_id() {
         .unwrap();
     }
 }
+
+#[test]
+fn origin_request_policies_resolve_and_are_checked() {
+    for p in [
+        "AllViewer",
+        "216adef6-5c7f-47e4-b989-5492eafa07d3",
+        "CORS-S3Origin",
+        "AllViewerExceptHostHeader",
+    ] {
+        Config::from_toml(&format!("{ORIGIN}[default_behavior]\ntarget_origin = \"app\"\norigin_request_policy = \"{p}\"\n")).unwrap();
+    }
+    let e = err(&format!(
+        "{ORIGIN}[default_behavior]\ntarget_origin = \"app\"\norigin_request_policy = \"Nope\"\n"
+    ));
+    assert!(e.contains("origin_request_policy \"Nope\""), "{e}");
+    let e = err(&format!("{ORIGIN}[origin_request_policies.p]\nheaders = {{ allow = [\"authorization\"] }}\n[default_behavior]\ntarget_origin = \"app\"\n"));
+    assert!(
+        e.contains("origin_request_policies.p") && e.contains("Authorization"),
+        "{e}"
+    );
+}

@@ -151,3 +151,22 @@ async fn method_outside_allowed_methods_is_403() {
     assert_eq!(r.x_cache(), "Error from cloudfront");
     assert_eq!(o.hits("/x"), 0);
 }
+
+#[tokio::test(start_paused = true)]
+async fn slow_clients_are_disconnected_after_the_header_read_timeout() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let o = Origin::start().await;
+    let p = Proxy::start(&config_for(&o.url(), "[server]\nheader_read_timeout = 5\n")).await;
+    let mut s = tokio::net::TcpStream::connect(p.addr).await.unwrap();
+    s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n").await.unwrap();
+    let started = tokio::time::Instant::now();
+    let mut buf = Vec::new();
+    let n = s.read_to_end(&mut buf).await.unwrap_or(0);
+    assert!(started.elapsed() >= std::time::Duration::from_secs(5));
+    assert!(
+        n == 0 || String::from_utf8_lossy(&buf).starts_with("HTTP/1.1 408"),
+        "{}",
+        String::from_utf8_lossy(&buf)
+    );
+    assert_eq!(o.hits("/"), 0);
+}

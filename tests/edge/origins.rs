@@ -251,3 +251,56 @@ async fn directory_origin_answers_conditional_requests() {
         "the viewer's validators are not forwarded for cache fills"
     );
 }
+
+#[tokio::test]
+async fn origin_request_policy_forwards_beyond_the_cache_key() {
+    let o = Origin::start().await;
+    o.route("/api", Route::ok("x"));
+    let toml = config_for(&o.url(), "").replace(
+        "target_origin = \"app\"",
+        "target_origin = \"app\"\ncache_policy = \"CachingDisabled\"\norigin_request_policy = \"AllViewer\"",
+    );
+    let p = Proxy::start(&toml).await;
+    p.get_with(
+        "/api?b=2&a=1",
+        &[
+            ("host", "shop.example.com"),
+            ("accept-language", "fr"),
+            ("cookie", "z=1; a=2"),
+            ("user-agent", "curl/8"),
+            ("authorization", "Bearer t"),
+        ],
+    )
+    .await;
+    let seen = o.last("/api");
+    assert_eq!(seen.path_and_query, "/api?b=2&a=1");
+    assert_eq!(seen.headers.get("host").unwrap(), "shop.example.com");
+    assert_eq!(seen.headers.get("accept-language").unwrap(), "fr");
+    assert_eq!(seen.headers.get("cookie").unwrap(), "a=2; z=1");
+    assert_eq!(seen.headers.get("user-agent").unwrap(), "curl/8");
+    assert_eq!(seen.headers.get("authorization").unwrap(), "Bearer t");
+}
+
+#[tokio::test]
+async fn custom_origin_request_policy_adds_listed_items_only() {
+    let o = Origin::start().await;
+    o.route("/q", Route::ok("x").header("cache-control", "max-age=60"));
+    let extra = "[origin_request_policies.p]\nheaders = { allow = [\"x-tenant\"] }\nquery_strings = { allow = [\"debug\"] }\ncookies = \"none\"\n";
+    let toml = config_for(&o.url(), extra).replace(
+        "target_origin = \"app\"",
+        "target_origin = \"app\"\norigin_request_policy = \"p\"",
+    );
+    let p = Proxy::start(&toml).await;
+    p.get_with(
+        "/q?debug=1&other=2",
+        &[("x-tenant", "t1"), ("x-other", "o")],
+    )
+    .await;
+    let seen = o.last("/q");
+    assert_eq!(seen.path_and_query, "/q?debug=1");
+    assert_eq!(seen.headers.get("x-tenant").unwrap(), "t1");
+    assert!(seen.headers.get("x-other").is_none());
+    // Not in the cache key: another tenant gets the cached object.
+    let r = p.get_with("/q?debug=1", &[("x-tenant", "t2")]).await;
+    assert_eq!(r.x_cache(), "Hit from cloudfront");
+}
