@@ -53,10 +53,20 @@ process.on('unhandledRejection', (e) => {
 // Node.js Lambda answers `null` when a non-async handler lets the event loop
 // empty without calling back. Our own stdin/stdout pipes and this poll timer
 // are not the handler's.
+function idle() {
+  if (typeof process.getActiveResourcesInfo === 'function') {
+    // Our own poll timer is listed while its callback runs.
+    const busy = process.getActiveResourcesInfo().filter((r) => r !== 'PipeWrap' && r !== 'TTYWrap');
+    const timers = busy.filter((r) => r === 'Timeout').length;
+    return busy.length - Math.min(timers, 1) === 0;
+  }
+  // Node.js before 17.
+  const own = [process.stdin, process.stdout, process.stderr];
+  return process._getActiveRequests().length === 0
+    && process._getActiveHandles().every((h) => own.includes(h));
+}
 function watchIdle(inv) {
-  const busy = process.getActiveResourcesInfo().filter((r) => r !== 'PipeWrap' && r !== 'TTYWrap');
-  const timers = busy.filter((r) => r === 'Timeout').length;
-  if (busy.length - Math.min(timers, 1) === 0) { finish(inv, { ok: true, result: null }); return; }
+  if (idle()) { finish(inv, { ok: true, result: null }); return; }
   inv.idle = setTimeout(() => watchIdle(inv), 2);
 }
 
