@@ -452,7 +452,15 @@
 
   // Runs one invocation. Returns the state object the Rust side drives:
   // `done`, `result`, `error`, `logs`, `nextTimer()`, `fireTimer()`.
+  // Globals a previous invocation created (`globalThis.x = ...`, implicit
+  // globals in sloppy mode) are removed before the next one runs.
+  const BASE_GLOBALS = new Set(Reflect.ownKeys(globalThis));
+  const resetGlobals = () => {
+    for (const k of Reflect.ownKeys(globalThis)) if (!BASE_GLOBALS.has(k)) delete globalThis[k];
+  };
+
   return function invoke(factory, handlerName, event, info) {
+    resetGlobals();
     const st = new State();
     cur = st;
     if (process === undefined) {

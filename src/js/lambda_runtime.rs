@@ -11,7 +11,12 @@
 //! `(function (require, module, exports, console, ...) { <source> })` and the
 //! factory is called again for every invocation, so each invocation gets a
 //! fresh top-level scope and fresh `module.exports` (no state leaks through
-//! top-level variables; see js-engine-notes §4).
+//! top-level variables; see js-engine-notes §4). Globals an invocation adds
+//! (`globalThis.x = ...`, sloppy-mode implicit globals) are removed before
+//! the next one; changes to built-in prototypes are not undone (the realm is
+//! not frozen, so ordinary code that assigns `this.name` on errors keeps
+//! working). ES module syntax (`import ... from`, `export ...`) is rewritten
+//! to CommonJS line for line by [`esm_to_commonjs`].
 //!
 //! Bounds: boa's [`RuntimeLimits`](boa_engine::context::RuntimeLimits) stop
 //! tight loops and deep recursion (uncatchable by JS); timers never run past
@@ -781,6 +786,23 @@ mod tests {
         for _ in 0..3 {
             let r = e.invoke(&json!({}), &info, Instant::now() + Duration::from_secs(1));
             assert_eq!(r.outcome, EngineOutcome::Result(json!(1)));
+        }
+    }
+
+    #[test]
+    fn globals_do_not_leak_between_invocations() {
+        let mut e = LambdaEngine::new(
+            "exports.handler = async () => { globalThis.n = (globalThis.n || 0) + 1; leaked = (typeof leaked === 'undefined' ? 0 : leaked) + 1; return [globalThis.n, leaked]; };",
+            "handler",
+        )
+        .unwrap();
+        let info = InvokeInfo {
+            function_name: "f".into(),
+            request_id: "r".into(),
+        };
+        for _ in 0..3 {
+            let r = e.invoke(&json!({}), &info, Instant::now() + Duration::from_secs(1));
+            assert_eq!(r.outcome, EngineOutcome::Result(json!([1, 1])));
         }
     }
 
