@@ -64,6 +64,28 @@ async fn viewer_request_generated_response_is_answered_uncached() {
 }
 
 #[tokio::test]
+async fn generated_status_description_is_the_reason_phrase() {
+    let o = Origin::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let l = lambdas(
+        &dir,
+        &[("vr", "embedded", "exports.handler = async () => ({ status: '403', statusDescription: 'Go Away', body: 'no' });")],
+    );
+    let p = Proxy::start(&config(
+        &o.url(),
+        &l,
+        "lambda_function_associations = { viewer_request = { function = \"vr\" } }",
+    ))
+    .await;
+    let raw = support::raw_exchange(
+        p.addr,
+        b"GET /x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    assert!(raw.starts_with("HTTP/1.1 403 Go Away\r\n"), "{raw}");
+}
+
+#[tokio::test]
 async fn viewer_request_rewrite_reaches_the_origin() {
     let o = Origin::start().await;
     o.route("/new", Route::ok("new page"));

@@ -90,7 +90,10 @@ impl Edge {
         {
             Err(e) => Err(self.error_answer(id, e.into(), Some(behavior)).await),
             Ok(RequestOutcome::Respond(g)) => {
-                Err(Answer::generated(g, CacheStatus::LambdaGenerated))
+                let reason = g.status_description.clone();
+                let mut answer = Answer::generated(g, CacheStatus::LambdaGenerated);
+                set_reason(answer.resp.extensions_mut(), reason);
+                Err(answer)
             }
             Ok(RequestOutcome::Continue(c)) => {
                 let mut request = c.request;
@@ -240,12 +243,21 @@ impl Edge {
 /// A response generated at origin-request, as if the origin had sent it.
 fn generated(g: GeneratedResponse) -> Response<EdgeBody> {
     let len = g.body.len();
+    let reason = g.status_description.clone();
     let mut resp = Response::new(EdgeBody::full(g.body));
     *resp.status_mut() = g.status;
     *resp.headers_mut() = g.headers;
     set_length(resp.headers_mut(), len);
     resp.extensions_mut().insert(LambdaGenerated);
+    set_reason(resp.extensions_mut(), reason);
     resp
+}
+
+/// Send a generated response's `statusDescription` as the HTTP/1.1 reason phrase.
+fn set_reason(ext: &mut http::Extensions, description: Option<String>) {
+    if let Some(r) = description.and_then(|d| hyper::ext::ReasonPhrase::try_from(d).ok()) {
+        ext.insert(r);
+    }
 }
 
 /// The `X-Cache` for a response fresh from the origin stage.
