@@ -302,6 +302,27 @@ async fn embedded_infinite_loop_is_bounded() {
 }
 
 #[tokio::test]
+async fn a_node_worker_stuck_in_a_loop_is_killed_and_replaced() {
+    let src = r#"exports.handler = async (event) => {
+        const r = event.Records[0].cf.request;
+        if (r.uri === '/spin') for (;;) {}
+        return r;
+    };"#;
+    let (_d, f) = function(src, RuntimeKind::Nodejs, |s| {
+        s.timeout = Some(Duration::from_millis(300))
+    });
+    f.warm().await.unwrap();
+    let mut spin = request();
+    spin.uri = "/spin".into();
+    let e = f.viewer_request(&cx(), &spin, None).await.unwrap_err();
+    assert!(
+        matches!(&e, LambdaError::Execution(m) if m.contains("timed out")),
+        "{e}"
+    );
+    continued(f.viewer_request(&cx(), &request(), None).await);
+}
+
+#[tokio::test]
 async fn timers_past_the_budget_time_out_in_both_runtimes() {
     let src = r#"exports.handler = (e, c, cb) => {
         const r = e.Records[0].cf.request;

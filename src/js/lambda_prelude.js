@@ -453,14 +453,14 @@
   // Runs one invocation. Returns the state object the Rust side drives:
   // `done`, `result`, `error`, `logs`, `nextTimer()`, `fireTimer()`.
   // Globals a previous invocation created (`globalThis.x = ...`, implicit
-  // globals in sloppy mode) are removed before the next one runs.
+  // globals in sloppy mode) are removed before the next one runs; the Rust
+  // side calls this only when the number of global properties changed.
   const BASE_GLOBALS = new Set(Reflect.ownKeys(globalThis));
   const resetGlobals = () => {
     for (const k of Reflect.ownKeys(globalThis)) if (!BASE_GLOBALS.has(k)) delete globalThis[k];
   };
 
-  return function invoke(factory, handlerName, event, info) {
-    resetGlobals();
+  function invoke(factory, handlerName, event, info) {
     const st = new State();
     cur = st;
     if (process === undefined) {
@@ -485,5 +485,8 @@
       st.fail(e);
     }
     return st;
-  };
+  }
+  // Called by the Rust side only when the global object grew.
+  invoke.resetGlobals = resetGlobals;
+  return invoke;
 })

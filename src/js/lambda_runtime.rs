@@ -88,6 +88,8 @@ pub struct EngineInvocation {
 pub struct LambdaEngine {
     context: Context,
     invoke: JsObject,
+    /// Own properties of the global object once the runtime is installed.
+    globals: usize,
     factory: JsObject,
     handler: JsString,
 }
@@ -124,9 +126,11 @@ impl LambdaEngine {
             message: "embedded runtime failed to start".into(),
         })?;
         let factory = compile_factory(source, &mut context)?;
+        let globals = global_count(&mut context);
         Ok(LambdaEngine {
             context,
             invoke,
+            globals,
             factory,
             handler: JsString::from(handler),
         })
@@ -148,6 +152,10 @@ impl LambdaEngine {
             .duration_since(UNIX_EPOCH)
             .map_or(0.0, |d| d.as_millis() as f64);
         let state = (|| -> JsResult<JsObject> {
+            if global_count(ctx) != self.globals {
+                let reset = self.invoke.get(js_string!("resetGlobals"), ctx)?;
+                call_fn(&reset, &[], ctx)?;
+            }
             let event = JsValue::from_json(event, ctx)?;
             let info_obj = ObjectInitializer::new(ctx)
                 .property(
@@ -195,6 +203,12 @@ impl LambdaEngine {
         let logs = read_logs(&state, ctx);
         EngineInvocation { outcome, logs }
     }
+}
+
+/// How many own properties the global object has (a cheap leak check).
+fn global_count(ctx: &mut Context) -> usize {
+    let global = ctx.global_object();
+    global.own_property_keys(ctx).map_or(0, |k| k.len())
 }
 
 /// Check that `source` compiles as a handler module (used at config load,
