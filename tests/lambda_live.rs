@@ -322,3 +322,27 @@ async fn include_body_lets_a_viewer_request_hook_replace_the_body() {
     );
     assert_eq!(o.hits("/api/orders"), 1);
 }
+
+#[tokio::test]
+async fn include_body_at_origin_request_replaces_the_body_sent_to_the_origin() {
+    let o = Origin::start().await;
+    o.route("/submit", Route::ok("ok"));
+    let dir = tempfile::tempdir().unwrap();
+    let l = lambdas(
+        &dir,
+        &[("oreq", "nodejs", "exports.handler = async (e) => { const r = e.Records[0].cf.request; const b = Buffer.from(r.body.data, 'base64').toString(); r.body.action = 'replace'; r.body.encoding = 'text'; r.body.data = b.toUpperCase() + ':' + r.body.inputTruncated; return r; };")],
+    );
+    let p = Proxy::start(&config(
+        &o.url(),
+        &l,
+        &format!("{ALL_METHODS}\nlambda_function_associations = {{ origin_request = {{ function = \"oreq\", include_body = true }} }}"),
+    ))
+    .await;
+    let r = p
+        .send(http::Request::post("/submit").body("hello".into()).unwrap())
+        .await;
+    assert_eq!(r.status, 200);
+    let seen = o.last("/submit");
+    assert_eq!(&seen.body[..], b"HELLO:false");
+    assert_eq!(seen.headers["content-length"], "11");
+}
