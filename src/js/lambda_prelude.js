@@ -108,7 +108,42 @@
       return output(out, enc);
     }
   }
+  // RSA PKCS#1 v1.5 signature checks (RS256-style JWTs) over PEM public keys.
+  class KeyObject {
+    constructor(pem) { this._pem = pem; }
+    get type() { return 'public'; }
+    get asymmetricKeyType() { return 'rsa'; }
+    export() { return this._pem; }
+  }
+  function pemOf(key) {
+    if (key instanceof KeyObject) return key._pem;
+    if (typeof key === 'string') return key;
+    if (key instanceof Uint8Array) return native.utf8Decode(key);
+    if (key && typeof key === 'object' && key.key !== undefined) return pemOf(key.key);
+    throw new TypeError('The "key" argument must be a PEM string, Buffer or KeyObject');
+  }
+  function rsaAlgorithm(alg) {
+    if (alg === null || alg === undefined) return 'sha256';
+    return algorithm(String(alg).replace(/^rsa-/i, ''));
+  }
+  function rsaVerify(alg, key, data, sig) {
+    return native.rsaVerify(rsaAlgorithm(alg), pemOf(key), data, sig);
+  }
+  class Verify {
+    constructor(alg) { this._alg = alg; this._parts = []; }
+    update(data, enc) { this._parts.push(toBytes(data, enc)); return this; }
+    verify(key, sig, enc) {
+      const data = this._parts.length === 1 ? this._parts[0] : Buffer.concat(this._parts);
+      return rsaVerify(this._alg, key, data, toBytes(sig, enc));
+    }
+  }
+  Object.freeze(KeyObject.prototype);
+  Object.freeze(Verify.prototype);
+
   const crypto = {
+    createPublicKey: (key) => new KeyObject(pemOf(key)),
+    createVerify: (alg) => new Verify(alg),
+    verify: (alg, data, key, sig) => rsaVerify(alg, key, toBytes(data), toBytes(sig)),
     createHash: (alg) => new Hash(alg),
     createHmac: (alg, key) => new Hash(alg, toBytes(key)),
     getHashes: () => HASHES.slice(),

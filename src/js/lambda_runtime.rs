@@ -501,6 +501,11 @@ fn natives(ctx: &mut Context) -> JsObject {
     o.function(NativeFunction::from_fn_ptr(digest), js_string!("digest"), 2);
     o.function(NativeFunction::from_fn_ptr(hmac), js_string!("hmac"), 3);
     o.function(
+        NativeFunction::from_fn_ptr(rsa_verify),
+        js_string!("rsaVerify"),
+        4,
+    );
+    o.function(
         NativeFunction::from_fn_ptr(random_bytes),
         js_string!("randomBytes"),
         1,
@@ -672,6 +677,48 @@ fn hmac(_: &JsValue, args: &[JsValue], ctx: &mut Context) -> JsResult<JsValue> {
         }
     };
     bytes_value(out, ctx)
+}
+
+/// `rsaVerify(alg, pem, data, signature)`: RSASSA-PKCS1-v1_5 with an SPKI
+/// (`BEGIN PUBLIC KEY`) or PKCS#1 (`BEGIN RSA PUBLIC KEY`) PEM key.
+fn rsa_verify(_: &JsValue, args: &[JsValue], ctx: &mut Context) -> JsResult<JsValue> {
+    use rsa::pkcs1::DecodeRsaPublicKey;
+    use rsa::pkcs8::DecodePublicKey;
+    use rsa::signature::Verifier;
+    let alg = arg_string(args, 0, ctx)?;
+    let pem = arg_string(args, 1, ctx)?;
+    let data = arg_bytes(args, 2, ctx)?;
+    let sig = arg_bytes(args, 3, ctx)?;
+    let key = rsa::RsaPublicKey::from_public_key_pem(pem.trim())
+        .or_else(|_| rsa::RsaPublicKey::from_pkcs1_pem(pem.trim()))
+        .map_err(|_| {
+            JsNativeError::error()
+                .with_message("unsupported key: expected an RSA public key in PEM form")
+        })?;
+    let Ok(sig) = rsa::pkcs1v15::Signature::try_from(sig.as_slice()) else {
+        return Ok(false.into());
+    };
+    fn check<D>(key: rsa::RsaPublicKey, data: &[u8], sig: &rsa::pkcs1v15::Signature) -> bool
+    where
+        D: Digest + rsa::pkcs8::AssociatedOid,
+    {
+        rsa::pkcs1v15::VerifyingKey::<D>::new(key)
+            .verify(data, sig)
+            .is_ok()
+    }
+    let ok = match alg.as_str() {
+        "sha1" => check::<sha1::Sha1>(key, &data, &sig),
+        "sha224" => check::<sha2::Sha224>(key, &data, &sig),
+        "sha256" => check::<sha2::Sha256>(key, &data, &sig),
+        "sha384" => check::<sha2::Sha384>(key, &data, &sig),
+        "sha512" => check::<sha2::Sha512>(key, &data, &sig),
+        _ => {
+            return Err(JsNativeError::error()
+                .with_message(format!("Invalid digest: {alg}"))
+                .into())
+        }
+    };
+    Ok(ok.into())
 }
 
 fn random_bytes(_: &JsValue, args: &[JsValue], ctx: &mut Context) -> JsResult<JsValue> {
@@ -858,6 +905,27 @@ mod tests {
                 32
             ])
         );
+    }
+
+    #[test]
+    fn rs256_signatures_verify_with_node_crypto_api() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/functions/lambda-jwt-rs256");
+        let pem = std::fs::read_to_string(format!("{dir}/public-key.pem")).unwrap();
+        let tokens: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(format!("{dir}/tokens.json")).unwrap())
+                .unwrap();
+        let src = format!(
+            r#"const crypto = require('crypto');
+            const PEM = {pem};
+            const check = (t) => {{ const [h, p, s] = t.split('.');
+                return [crypto.verify('RSA-SHA256', Buffer.from(h + '.' + p), crypto.createPublicKey(PEM), Buffer.from(s, 'base64url')),
+                        crypto.createVerify('RSA-SHA256').update(h + '.' + p).verify(PEM, s, 'base64url')]; }};
+            exports.handler = async () => [check({valid}), check({bad})];"#,
+            pem = serde_json::to_string(&pem).unwrap(),
+            valid = tokens["valid"],
+            bad = tokens["bad"],
+        );
+        assert_eq!(result(&src), json!([[true, true], [false, false]]));
     }
 
     #[test]
