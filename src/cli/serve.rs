@@ -57,9 +57,34 @@ pub fn run(args: Args) -> ExitCode {
 async fn serve(config: Arc<Config>) -> Result<(), String> {
     let settings = ListenerSettings::from_config(&config.server);
     let addr = config.server.listen;
+    // Certificate and CA-file problems stop start-up with the file named.
+    crate::origin::tls::TlsProfiles::build(&config).map_err(|e| e.to_string())?;
+    let viewer_tls = server::tls::from_config(&config).map_err(|e| e.to_string())?;
     let listener = server::bind(addr)
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    let tls_listener = match viewer_tls {
+        None => None,
+        Some(vt) => {
+            let tls_addr = config.server.tls.as_ref().map_or(addr, |t| t.listen);
+            let l = server::bind(tls_addr)
+                .await
+                .map_err(|e| format!("cannot listen on {tls_addr}: {e}"))?;
+            tracing::info!("HTTPS (HTTP/1.1 and HTTP/2) on https://{tls_addr}");
+            if let Some(ca) = &vt.generated {
+                tracing::info!(
+                    "using a generated certificate for localhost, {} and its aliases; trust the local CA {} once{}",
+                    config.distribution.domain_name,
+                    ca.ca_cert.display(),
+                    if ca.created { " (created now)" } else { "" }
+                );
+            }
+            Some(server::TlsListener {
+                listener: l,
+                acceptor: vt.acceptor(),
+            })
+        }
+    };
     tracing::info!(
         "cfedge serving distribution {} ({}) on http://{addr} with {} behaviour(s)",
         config.distribution.id,
@@ -67,7 +92,7 @@ async fn serve(config: Arc<Config>) -> Result<(), String> {
         config.behaviors.len() + 1
     );
     let edge = Edge::new(config);
-    server::run(edge, listener, settings, shutdown_signal()).await;
+    server::run_with_tls(edge, listener, tls_listener, settings, shutdown_signal()).await;
     tracing::info!("cfedge stopped");
     Ok(())
 }

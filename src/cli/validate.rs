@@ -18,7 +18,13 @@ pub struct Args {
 
 /// Run the command.
 pub fn run(args: Args) -> ExitCode {
-    match Config::load(&args.config) {
+    let loaded = Config::load(&args.config).and_then(|c| {
+        // Certificates and CA files are read now, so their errors show here too.
+        crate::server::tls::check(&c)?;
+        crate::origin::tls::TlsProfiles::build(&c)?;
+        Ok(c)
+    });
+    match loaded {
         Ok(c) => {
             print!("{}", describe(&c));
             ExitCode::SUCCESS
@@ -101,6 +107,13 @@ pub fn describe(c: &Config) -> String {
             b.viewer_protocol_policy,
             if b.compress { " compress" } else { "" }
         );
+    }
+    let rules = crate::rules::describe(&c.features);
+    if !rules.is_empty() {
+        let _ = writeln!(s, "\nedge rules:");
+        for r in rules {
+            let _ = writeln!(s, "  {r}");
+        }
     }
     if !c.custom_error_responses.is_empty() {
         let _ = writeln!(s, "\ncustom error responses:");

@@ -119,7 +119,8 @@ pub fn build(text: &str, source: Option<&Path>) -> Result<Config, ConfigError> {
 
     let policies = build_policies(&file.cache_policies, &cx)?;
     let request_policies = build_request_policies(&file.origin_request_policies, &cx)?;
-    let features = crate::features::build(&file, &base, &distribution)?;
+    let features = crate::features::build(&file, &base, &distribution)
+        .map_err(|e| locate_feature_error(e, &file, &cx))?;
 
     if file.behaviors.len() > MAX_BEHAVIORS {
         return Err(ConfigError::new(
@@ -209,6 +210,31 @@ pub fn build(text: &str, source: Option<&Path>) -> Result<Config, ConfigError> {
         custom_error_responses,
         features,
     })
+}
+
+/// Give a feature's error (item `section.name...`) the line of its table.
+fn locate_feature_error(e: ConfigError, file: &FileConfig, cx: &Cx<'_>) -> ConfigError {
+    if e.line.is_some() || e.file.is_some() {
+        return e;
+    }
+    let Some((section, rest)) = e.item.split_once('.') else {
+        return e;
+    };
+    let name = rest.split(['.', ' ', '[']).next().unwrap_or(rest);
+    let span = match section {
+        "functions" => file.functions.get(name).map(|s| s.span()),
+        "key_value_stores" => file.key_value_stores.get(name).map(|s| s.span()),
+        "lambdas" => file.lambdas.get(name).map(|s| s.span()),
+        "jwt_rules" => file.jwt_rules.get(name).map(|s| s.span()),
+        "redirect_rules" => file.redirect_rules.get(name).map(|s| s.span()),
+        "key_groups" => file.key_groups.get(name).map(|s| s.span()),
+        "response_headers_policies" => file.response_headers_policies.get(name).map(|s| s.span()),
+        _ => None,
+    };
+    match span {
+        Some(span) => e.at_line(line_col(cx.text, span.start).0),
+        None => e,
+    }
 }
 
 /// Source text, for turning spans into lines.

@@ -1,6 +1,8 @@
 //! Fetching from origins: custom (HTTP/HTTPS) origins through a pooled
 //! hyper client, and local directories served like S3.
 
+pub mod tls;
+
 use std::time::Duration;
 
 use http::{HeaderName, HeaderValue};
@@ -211,36 +213,53 @@ pub struct OriginRequest {
     pub body_empty: bool,
 }
 
-type HttpClient = Client<HttpConnector, EdgeBody>;
+type HttpClient = Client<tls::OriginConnector, EdgeBody>;
 
 /// Pooled keep-alive clients toward origins, one per (connect timeout,
-/// keep-alive) setting so each origin's connector honours its own values.
-#[derive(Debug, Default)]
+/// keep-alive, TLS profile) so each origin's connector honours its own values.
+#[derive(Debug)]
 pub struct OriginClient {
-    clients: Mutex<HashMap<(Duration, Duration), HttpClient>>,
+    clients: Mutex<HashMap<(Duration, Duration, usize), HttpClient>>,
+    tls: tls::TlsProfiles,
 }
 
 impl OriginClient {
-    /// Pre-build the clients the configured origins use.
+    /// Pre-build the clients the configured origins use. A `ca_file` that
+    /// cannot be loaded is reported by `serve`/`validate` at start-up
+    /// (`tls::TlsProfiles::build`); here HTTPS then fails closed (502).
     pub fn new(config: &Config) -> OriginClient {
-        let c = OriginClient::default();
+        let tls = tls::TlsProfiles::build(config).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "origin TLS setup failed; HTTPS origins will fail");
+            tls::TlsProfiles::refuse_all()
+        });
+        let c = OriginClient {
+            clients: Mutex::default(),
+            tls,
+        };
         for o in &config.origins {
-            let _ = c.client(o.connection_timeout, o.keepalive_timeout);
+            let _ = c.client(o.connection_timeout, o.keepalive_timeout, &o.id);
         }
         c
     }
 
-    fn client(&self, connect: Duration, keepalive: Duration) -> HttpClient {
+    fn client(
+        &self,
+        connect: Duration,
+        keepalive: Duration,
+        origin_id: &str,
+    ) -> Option<HttpClient> {
+        let (profile, tls_config) = self.tls.for_origin(origin_id)?;
         let mut map = match self.clients.lock() {
             Ok(m) => m,
             Err(poisoned) => poisoned.into_inner(),
         };
-        map.entry((connect, keepalive))
+        let client = map
+            .entry((connect, keepalive, profile))
             .or_insert_with(|| {
                 let mut conn = HttpConnector::new();
                 conn.set_connect_timeout(Some(connect));
                 conn.set_nodelay(true);
-                conn.enforce_http(true);
+                let conn = tls::OriginConnector::with_http(conn, tls_config);
                 Client::builder(TokioExecutor::new())
                     .pool_idle_timeout(keepalive)
                     .pool_max_idle_per_host(256)
@@ -248,7 +267,8 @@ impl OriginClient {
                     .timer(hyper_util::rt::TokioTimer::new())
                     .build(conn)
             })
-            .clone()
+            .clone();
+        Some(client)
     }
 
     /// Send a request to an origin: connection attempts, connect timeout,
@@ -268,19 +288,22 @@ impl OriginClient {
                 ..
             } => (domain_name, *port, *https),
         };
-        if https {
-            // HOOK(transport): HTTPS origins.
-            return Err(EdgeError::OriginTls(
-                "HTTPS origins are not supported yet".into(),
-            ));
-        }
-        let client = self.client(target.connection_timeout, target.keepalive_timeout);
+        let client = self
+            .client(
+                target.connection_timeout,
+                target.keepalive_timeout,
+                &target.origin.id,
+            )
+            .ok_or_else(|| EdgeError::OriginTls("no TLS configuration for this origin".into()))?;
         let authority = if domain.contains(':') {
             format!("[{domain}]:{port}")
         } else {
             format!("{domain}:{port}")
         };
-        let uri: Uri = format!("http://{authority}{}", req.path_and_query)
+        // HTTPS per the origin protocol policy; the connector verifies the
+        // certificate for `domain` (also the SNI).
+        let scheme = if https { "https" } else { "http" };
+        let uri: Uri = format!("{scheme}://{authority}{}", req.path_and_query)
             .parse()
             .map_err(|e| EdgeError::BadRequest(format!("origin URL: {e}")))?;
         let idempotent = req.method == Method::GET || req.method == Method::HEAD;
@@ -303,6 +326,12 @@ impl OriginClient {
                     let (parts, incoming) = resp.into_parts();
                     let body = timeouts::ReadTimeoutBody::new(incoming, target.read_timeout);
                     return Ok(Response::from_parts(parts, EdgeBody::stream(body)));
+                }
+                // A bad, self-signed, expired or mismatched certificate: 502,
+                // not retried (spec §1.2).
+                Ok(Err(e)) if tls::classify(&e) == tls::OriginFailure::Tls => {
+                    tracing::debug!(attempt, error = %e, origin = %target.origin.id, "origin TLS failed");
+                    return Err(EdgeError::OriginTls(error_chain(&e)));
                 }
                 Ok(Err(e)) if e.is_connect() => {
                     tracing::debug!(attempt, error = %e, origin = %target.origin.id, "origin connect failed");

@@ -20,6 +20,7 @@ use crate::error::EdgeError;
 use crate::headers::filter_origin_response;
 use crate::origin::read_body_limited;
 use crate::viewer::ViewerRequest;
+use crate::{compression, range};
 
 impl Edge {
     /// Serve from cache or origin (spec §6.1 steps 5–8).
@@ -110,6 +111,7 @@ impl Edge {
             conn: ctx.conn,
             behavior: ctx.behavior.clone(),
             origin_override: ctx.origin_override.clone(),
+            viewer_country: ctx.viewer_country,
         };
         let request = request.clone();
         tokio::spawn(async move {
@@ -207,6 +209,22 @@ impl Edge {
                 // Spec §2.4: a body shorter or longer than Content-Length is not cached.
                 let complete = declared.is_none_or(|l| l == bytes.len() as u64)
                     || spec.request.method == Method::HEAD && bytes.is_empty();
+                // Spec §8: compression happens on the way into the cache; the
+                // compressed variant is stored under the normalised Accept-Encoding key.
+                let bytes = match compression::plan(
+                    &compression::PlanInput {
+                        behavior_compress: ctx.behavior.compress,
+                        accept_encoding: spec.accept_encoding,
+                        status,
+                    },
+                    &parts.headers,
+                    bytes.len(),
+                ) {
+                    Some(enc) if complete => {
+                        compression::apply_offloaded(enc, &mut parts.headers, bytes).await
+                    }
+                    _ => bytes,
+                };
                 let mut viewer_headers = parts.headers.clone();
                 if complete {
                     let mut stored_headers = parts.headers.clone();
@@ -229,6 +247,9 @@ impl Edge {
                     tracing::warn!(request_id = %ctx.id, "origin body length does not match Content-Length; not cached");
                 }
                 viewer_headers.insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
+                let (range_status, bytes) =
+                    ranged(spec.request, status, &mut viewer_headers, bytes);
+                parts.status = range_status;
                 parts.headers = viewer_headers;
                 drop(guard);
                 Ok(origin_answer(
@@ -294,6 +315,15 @@ impl Edge {
             if let Some(v) = fresh_headers.get(&name) {
                 headers.insert(name, v.clone());
             }
+        }
+        // An object the edge compressed keeps a weak ETag (spec §8).
+        if old.headers.contains_key(header::CONTENT_ENCODING)
+            && old
+                .headers
+                .get(header::ETAG)
+                .is_some_and(|e| e.as_bytes().starts_with(b"W/"))
+        {
+            compression::weaken_etag(&mut headers);
         }
         let freshness = match freshness::decide(
             policy,
@@ -361,15 +391,16 @@ fn content_length(h: &http::HeaderMap) -> Option<u64> {
 
 /// A response from a stored object.
 fn hit(o: &CachedObject, status: CacheStatus, request: &ViewerRequest, now: Instant) -> Answer {
+    let mut headers = o.headers.clone();
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(o.body.len()));
+    let (http_status, body) = ranged(request, o.status, &mut headers, o.body.clone());
     let mut resp = Response::new(if request.method == Method::HEAD {
         EdgeBody::empty()
     } else {
-        EdgeBody::full(o.body.clone())
+        EdgeBody::full(body)
     });
-    *resp.status_mut() = o.status;
-    *resp.headers_mut() = o.headers.clone();
-    resp.headers_mut()
-        .insert(header::CONTENT_LENGTH, HeaderValue::from(o.body.len()));
+    *resp.status_mut() = http_status;
+    *resp.headers_mut() = headers;
     let cache_status = if o.status.as_u16() >= 400 {
         CacheStatus::Error
     } else {
@@ -384,6 +415,26 @@ fn hit(o: &CachedObject, status: CacheStatus, request: &ViewerRequest, now: Inst
         origin_status: o.status,
         skip_viewer_response: o.status.as_u16() >= 400,
     }
+}
+
+/// A viewer `Range` on a GET is served from the full object (spec §8):
+/// 206 (single or multipart), 416, or 200 when the header is ignored or
+/// `If-Range` does not match.
+fn ranged(
+    request: &ViewerRequest,
+    status: StatusCode,
+    headers: &mut http::HeaderMap,
+    body: Bytes,
+) -> (StatusCode, Bytes) {
+    let range = match request.headers.get(header::RANGE) {
+        Some(r) if request.method == Method::GET && status == StatusCode::OK => r,
+        _ => return (status, body),
+    };
+    if !range::if_range_allows(request.headers.get(header::IF_RANGE), headers) {
+        return (status, body);
+    }
+    let plan = range::plan(Some(range), body.len() as u64);
+    range::apply(&plan, headers, body)
 }
 
 /// A response fetched from the origin on a miss.

@@ -71,7 +71,7 @@ impl Edge {
         id: &str,
         assoc: &LambdaAssociation,
         behavior: &Arc<Behavior>,
-        request: ViewerRequest,
+        request: &ViewerRequest,
         body: EdgeBody,
     ) -> Result<(ViewerRequest, EdgeBody), Answer> {
         let (seen, body) = if assoc.include_body {
@@ -85,7 +85,7 @@ impl Edge {
         let cx = self.event_config(id);
         match assoc
             .function
-            .viewer_request(&cx, &request, seen.as_ref())
+            .viewer_request(&cx, request, seen.as_ref())
             .await
         {
             Err(e) => Err(self.error_answer(id, e.into(), Some(behavior)).await),

@@ -17,6 +17,7 @@
 //! here, with its spec section.
 
 mod cached;
+mod edge_rules;
 mod lambda;
 mod origin_fetch;
 
@@ -132,6 +133,9 @@ pub(crate) struct RequestCtx {
     pub conn: ConnInfo,
     pub behavior: Arc<Behavior>,
     pub origin_override: Option<OriginOverride>,
+    /// The viewer's country from geo restriction, sent as `CloudFront-Viewer-Country`
+    /// when the cache policy lists it (spec §3.2).
+    pub viewer_country: Option<crate::rules::geo::CountryCode>,
 }
 
 impl Edge {
@@ -185,6 +189,7 @@ impl Edge {
     }
 
     async fn process(self: &Arc<Self>, id: &str, req: Request<EdgeBody>, conn: ConnInfo) -> Answer {
+        let started = Instant::now();
         let (parts, body) = req.into_parts();
 
         // 1. Parse and limit the request (spec §1.7).
@@ -217,6 +222,7 @@ impl Edge {
             conn,
             behavior: behavior.clone(),
             origin_override: None,
+            viewer_country: None,
         };
 
         // 3. Viewer protocol policy, before any function (spec §7.3, §6.1 step 3).
@@ -260,17 +266,21 @@ impl Edge {
                 .await;
         }
 
-        // HOOK(rules): geo restriction, signed URLs/cookies, JWT, redirect tables.
+        // Native edge rules: geo, CORS preflight, signed URLs/cookies, redirects, JWT
+        // (order: see `edge_rules`). Their answers still get the response headers policy.
+        if let Err(answer) = self.viewer_rules(&mut ctx, &mut request).await {
+            return self.response_policy(&ctx, &request, started, answer);
+        }
 
         // 4. Viewer-request function (spec §6.1 step 4).
         // HOOK(functions): CloudFront Function at viewer-request.
         let (mut request, body) = match behavior.features.lambdas.viewer_request.clone() {
             Some(assoc) => match self
-                .lambda_viewer_request(id, &assoc, &behavior, request, body)
+                .lambda_viewer_request(id, &assoc, &behavior, &request, body)
                 .await
             {
                 Ok(changed) => changed,
-                Err(answer) => return answer,
+                Err(answer) => return self.response_policy(&ctx, &request, started, answer),
             },
             None => (request, body),
         };
@@ -303,8 +313,7 @@ impl Edge {
         };
 
         // 10. Response headers policy.
-        // HOOK(rules): response headers policy.
-        answer
+        self.response_policy(&ctx, &request, started, answer)
     }
 
     /// An error as CloudFront answers it, with the custom error page when one
@@ -440,6 +449,7 @@ impl Edge {
             conn: ctx.conn,
             behavior: page_behavior,
             origin_override: None,
+            viewer_country: ctx.viewer_country,
         };
         let page = match self
             .fetch_through_cache(&mut page_ctx, &page_request, EdgeBody::empty())

@@ -158,10 +158,15 @@ impl Edge {
     ) -> http::HeaderMap {
         let req = spec.request;
         let origin_host = target.host_header();
-        let cloudfront_headers = [(
+        let mut cloudfront_headers = vec![(
             HeaderName::from_static("cloudfront-forwarded-proto"),
             HeaderValue::from_static(ctx.conn.protocol.as_str()),
         )];
+        if let Some(c) = ctx.viewer_country {
+            if let Ok(v) = HeaderValue::from_str(c.as_str()) {
+                cloudfront_headers.push((HeaderName::from_static("cloudfront-viewer-country"), v));
+            }
+        }
         let mut headers = origin_request_headers(&OriginHeadersInput {
             viewer_headers: &req.headers,
             method: &req.method,

@@ -3,6 +3,8 @@
 //! graceful drain on shutdown. Requests reach the pipeline only through
 //! [`Edge::handle`].
 
+pub mod tls;
+
 use std::future::Future;
 use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
@@ -92,33 +94,95 @@ pub async fn run<F>(edge: Arc<Edge>, listener: TcpListener, settings: ListenerSe
 where
     F: Future<Output = ()>,
 {
+    run_with_tls(edge, listener, None, settings, shutdown).await;
+}
+
+/// The `[server.tls]` listener and its acceptor (see [`tls`]).
+pub struct TlsListener {
+    pub listener: TcpListener,
+    pub acceptor: tokio_rustls::TlsAcceptor,
+}
+
+impl std::fmt::Debug for TlsListener {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsListener")
+            .field("listener", &self.listener)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Accept a connection, or wait forever when there is no TLS listener.
+async fn accept_tls(
+    tls: Option<&TlsListener>,
+) -> std::io::Result<(tokio::net::TcpStream, SocketAddr)> {
+    match tls {
+        Some(t) => t.listener.accept().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Like [`run`], also accepting HTTPS viewers on `tls`: the handshake runs in
+/// the connection's task (bounded by the header read timeout), ALPN picks
+/// `h2` or `http/1.1`, and the request is served with `ViewerProtocol::Https`.
+pub async fn run_with_tls<F>(
+    edge: Arc<Edge>,
+    listener: TcpListener,
+    tls: Option<TlsListener>,
+    settings: ListenerSettings,
+    shutdown: F,
+) where
+    F: Future<Output = ()>,
+{
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
-        tokio::select! {
-            accepted = listener.accept() => {
-                let (stream, peer) = match accepted {
-                    Ok(a) => a,
-                    Err(e) => {
-                        // Transient (e.g. out of file descriptors): keep serving.
-                        tracing::warn!(error = %e, "accept failed");
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        continue;
+        let (accepted, protocol) = tokio::select! {
+            a = listener.accept() => (a, ViewerProtocol::Http),
+            a = accept_tls(tls.as_ref()) => (a, ViewerProtocol::Https),
+            () = &mut shutdown => break,
+        };
+        let (stream, peer) = match accepted {
+            Ok(a) => a,
+            Err(e) => {
+                // Transient (e.g. out of file descriptors): keep serving.
+                tracing::warn!(error = %e, "accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let edge = edge.clone();
+        let conn = ConnInfo {
+            client_addr: peer,
+            protocol,
+        };
+        let watcher = graceful.watcher();
+        match (protocol, &tls) {
+            (ViewerProtocol::Https, Some(t)) => {
+                let acceptor = t.acceptor.clone();
+                tokio::spawn(async move {
+                    let handshake =
+                        tokio::time::timeout(settings.header_read_timeout, acceptor.accept(stream));
+                    match handshake.await {
+                        Ok(Ok(tls_stream)) => {
+                            serve_watched(edge, tls_stream, conn, settings, watcher).await
+                        }
+                        Ok(Err(e)) => {
+                            tracing::debug!(client = %peer, error = %e, "TLS handshake failed")
+                        }
+                        Err(_) => tracing::debug!(client = %peer, "TLS handshake timed out"),
                     }
-                };
-                let _ = stream.set_nodelay(true);
-                let edge = edge.clone();
-                let conn = ConnInfo { client_addr: peer, protocol: ViewerProtocol::Http };
-                let watcher = graceful.watcher();
-                // HOOK(transport): the TLS listener accepts here too and serves with `serve_watched`.
+                });
+            }
+            _ => {
                 tokio::spawn(async move {
                     serve_watched(edge, stream, conn, settings, watcher).await;
                 });
             }
-            () = &mut shutdown => break,
         }
     }
     drop(listener);
+    drop(tls);
     tokio::select! {
         () = graceful.shutdown() => tracing::info!("all connections drained"),
         () = tokio::time::sleep(settings.drain_timeout) => tracing::warn!("drain timeout; closing remaining connections"),

@@ -143,3 +143,9 @@ fn origin_request_policies_resolve_and_are_checked() {
         "{e}"
     );
 }
+
+#[test]
+fn feature_errors_carry_the_line_of_their_table() {
+    let e = err(&format!("{ORIGIN}[default_behavior]\ntarget_origin = \"app\"\n\n[jwt_rules.api]\nalgorithm = \"HS256\"\nbogus = 1\n"));
+    assert!(e.contains("jwt_rules.api") && e.contains("line 6"), "{e}");
+}
