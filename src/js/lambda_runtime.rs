@@ -136,6 +136,13 @@ impl LambdaEngine {
         })
     }
 
+    /// Change the loop iteration limit (default [`LOOP_ITERATION_LIMIT`]).
+    pub fn set_loop_iteration_limit(&mut self, limit: u64) {
+        self.context
+            .runtime_limits_mut()
+            .set_loop_iteration_limit(limit);
+    }
+
     /// Run the handler on `event`, driving promises and timers until it
     /// settles, the event loop empties (result `null`) or `deadline` passes.
     pub fn invoke(
@@ -808,7 +815,17 @@ mod tests {
 
     #[test]
     fn runaway_loop_is_stopped_by_runtime_limits() {
-        match run("exports.handler = () => { while (true) {} };", json!({})).outcome {
+        let mut e =
+            LambdaEngine::new("exports.handler = () => { while (true) {} };", "handler").unwrap();
+        e.set_loop_iteration_limit(1_000_000);
+        let info = InvokeInfo {
+            function_name: "f".into(),
+            request_id: "r".into(),
+        };
+        match e
+            .invoke(&json!({}), &info, Instant::now() + Duration::from_secs(60))
+            .outcome
+        {
             EngineOutcome::Error(m) => assert!(m.contains("runtime limit"), "{m}"),
             other => panic!("{other:?}"),
         }
