@@ -150,6 +150,38 @@ fn test_lambda_command_prints_the_verdict_and_exits_non_zero_on_failure() {
     assert!(stdout.contains("Valid: generated response 301"), "{stdout}");
     assert!(stdout.contains("Duration:"), "{stdout}");
 
+    // The same function named in a config.
+    let cfg_dir = tempfile::tempdir().unwrap();
+    let cfg = cfg_dir.path().join("cfedge.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[origins.app]\nurl = \"http://127.0.0.1:9000\"\n[lambdas.moved]\nfile = {:?}\n[default_behavior]\ntarget_origin = \"app\"\n",
+            root.join("functions/lambda-redirect").display().to_string()
+        ),
+    )
+    .unwrap();
+    let out = std::process::Command::new(bin)
+        .current_dir(root)
+        .args([
+            "test-lambda",
+            "--lambda",
+            "moved",
+            "--event",
+            "functions/lambda-redirect/events/docs-v1.json",
+            "--config",
+        ])
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("/docs/v2"), "{stdout}");
+
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("index.js"),
