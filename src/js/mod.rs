@@ -9,6 +9,7 @@
 
 mod cf_event;
 mod engine;
+pub mod lambda_runtime;
 mod natives;
 pub mod source;
 

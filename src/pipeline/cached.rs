@@ -424,15 +424,12 @@ fn origin_answer(mut resp: Response<EdgeBody>, request: &ViewerRequest) -> Answe
         *resp.body_mut() = EdgeBody::empty();
     }
     let status = resp.status();
+    let cache_status = super::lambda::miss_status(resp.extensions(), status);
     Answer {
         resp,
-        cache_status: if status.as_u16() >= 400 {
-            CacheStatus::Error
-        } else {
-            CacheStatus::Miss
-        },
+        cache_status,
         age: None,
-        generated: false,
+        generated: cache_status == CacheStatus::LambdaGenerated,
         close: false,
         origin_status: status,
         skip_viewer_response: status.as_u16() >= 400,
@@ -440,13 +437,13 @@ fn origin_answer(mut resp: Response<EdgeBody>, request: &ViewerRequest) -> Answe
 }
 
 /// The buffered prefix of an over-size body, then the rest of the stream.
-struct PrefixedBody {
+pub(super) struct PrefixedBody {
     prefix: std::collections::VecDeque<Bytes>,
     rest: EdgeBody,
 }
 
 impl PrefixedBody {
-    fn new(prefix: Vec<Bytes>, rest: EdgeBody) -> Self {
+    pub(super) fn new(prefix: Vec<Bytes>, rest: EdgeBody) -> Self {
         PrefixedBody {
             prefix: prefix.into(),
             rest,

@@ -18,6 +18,7 @@
 
 mod cached;
 mod edge_rules;
+mod lambda;
 mod origin_fetch;
 
 use std::net::SocketAddr;
@@ -291,16 +292,26 @@ impl Edge {
                 Ok(ViewerRequestOutcome::Respond(g)) => {
                     let mut answer = Answer::generated(g, CacheStatus::FunctionGenerated);
                     answer.origin_status = StatusCode::OK;
-                    return answer;
+                    return self.response_policy(&ctx, &request, started, answer);
                 }
                 Err(e) => {
-                    return self
+                    let answer = self
                         .error_answer(id, e.to_edge_error(), Some(&behavior))
                         .await;
+                    return self.response_policy(&ctx, &request, started, answer);
                 }
             }
         }
-        // HOOK(lambda): Lambda@Edge viewer-request.
+        let (mut request, body) = match behavior.features.lambdas.viewer_request.clone() {
+            Some(assoc) => match self
+                .lambda_viewer_request(id, &assoc, &behavior, &request, body)
+                .await
+            {
+                Ok(changed) => changed,
+                Err(answer) => return self.response_policy(&ctx, &request, started, answer),
+            },
+            None => (request, body),
+        };
 
         // Default root object: only for `/` (spec §1.6).
         if request.uri == "/" {
@@ -334,7 +345,13 @@ impl Edge {
             }
             _ => answer,
         };
-        // HOOK(lambda): Lambda@Edge viewer-response.
+        let answer = match behavior.features.lambdas.viewer_response.clone() {
+            Some(assoc) if !answer.skip_viewer_response => {
+                self.lambda_viewer_response(id, &assoc, &behavior, &request, answer)
+                    .await
+            }
+            _ => answer,
+        };
 
         // 10. Response headers policy.
         self.response_policy(&ctx, &request, started, answer)

@@ -112,34 +112,51 @@ impl Edge {
         body: EdgeBody,
     ) -> Result<Response<EdgeBody>, EdgeError> {
         let (primary, secondary) = self.targets(ctx);
-        // HOOK(lambda): origin-request (runs for the primary, and again for the secondary).
-        let first = self.fetch_one(ctx, &primary, spec, body).await;
+        // Lambda@Edge origin-request and origin-response run in each attempt,
+        // so twice on failover (spec §1.3); failover is decided on the status
+        // the origin sent. A response generated at origin-request never fails over.
+        let (first, origin_status) = self.fetch_attempt(ctx, &primary, spec, body).await;
         let Some((secondary, codes)) = secondary else {
             return first;
         };
-        if !fails_over(
-            &spec.request.method,
-            &codes,
-            first.as_ref().map(Response::status),
-        ) {
+        let outcome = match (&first, origin_status) {
+            (Ok(_), None) => return first,
+            (Ok(_), Some(s)) => Ok(s),
+            (Err(e), _) => Err(e),
+        };
+        if !fails_over(&spec.request.method, &codes, outcome) {
             return first;
         }
         tracing::debug!(request_id = %ctx.id, primary = %primary.origin.id, secondary = %secondary.origin.id, "failing over");
         // Failover only happens for GET/HEAD/OPTIONS, which carry no body.
-        self.fetch_one(ctx, &secondary, spec, EdgeBody::empty())
+        self.fetch_attempt(ctx, &secondary, spec, EdgeBody::empty())
             .await
-        // HOOK(lambda): origin-response runs on each attempt's response.
+            .0
     }
 
-    async fn fetch_one(
+    pub(super) async fn fetch_one(
         &self,
         ctx: &RequestCtx,
         target: &OriginTarget,
         spec: &FetchSpec<'_>,
         body: EdgeBody,
     ) -> Result<Response<EdgeBody>, EdgeError> {
+        let headers = self.origin_headers(ctx, target, spec, &target.custom_headers);
+        let query = forwarded_query(&ctx.behavior, spec.request.querystring.as_deref());
+        self.send_to_origin(target, spec, headers, query, body)
+            .await
+    }
+
+    /// The headers the origin gets for `spec.request` (spec §3.2), with
+    /// `custom_headers` (the origin's) applied on top.
+    pub(super) fn origin_headers(
+        &self,
+        ctx: &RequestCtx,
+        target: &OriginTarget,
+        spec: &FetchSpec<'_>,
+        custom_headers: &[(HeaderName, HeaderValue)],
+    ) -> http::HeaderMap {
         let req = spec.request;
-        let behavior = &ctx.behavior;
         let origin_host = target.host_header();
         let mut cloudfront_headers = vec![(
             HeaderName::from_static("cloudfront-forwarded-proto"),
@@ -153,7 +170,7 @@ impl Edge {
         let mut headers = origin_request_headers(&OriginHeadersInput {
             viewer_headers: &req.headers,
             method: &req.method,
-            behavior,
+            behavior: &ctx.behavior,
             client_ip: ctx.conn.client_addr.ip(),
             origin_host: &origin_host,
             accept_encoding: spec.accept_encoding,
@@ -161,22 +178,29 @@ impl Edge {
             via: &self.config.distribution.via,
             request_id: &ctx.id,
             cloudfront_headers: &cloudfront_headers,
-            custom_headers: &target.custom_headers,
+            custom_headers,
         });
         for (n, v) in &spec.validators {
             headers.insert(n.clone(), v.clone());
         }
+        headers
+    }
+
+    /// Send `spec.request` with exactly `headers` and `query` to `target`.
+    pub(super) async fn send_to_origin(
+        &self,
+        target: &OriginTarget,
+        spec: &FetchSpec<'_>,
+        headers: http::HeaderMap,
+        query: Option<String>,
+        body: EdgeBody,
+    ) -> Result<Response<EdgeBody>, EdgeError> {
+        let req = spec.request;
         let method = if spec.cacheable && req.method == Method::HEAD {
             Method::GET
         } else {
             req.method.clone()
         };
-        // Everything in the cache key is forwarded, plus what the origin request policy adds.
-        let orp = behavior.origin_request_policy.as_deref();
-        let query = crate::cache::key::filter_query(req.querystring.as_deref(), |n| {
-            behavior.cache_policy.query_strings.includes(n)
-                || orp.is_some_and(|o| o.query_strings.includes(n))
-        });
         let mut path_and_query =
             String::with_capacity(target.origin_path.len() + req.uri.len() + 16);
         path_and_query.push_str(&target.origin_path);
@@ -199,4 +223,17 @@ impl Edge {
             )
             .await
     }
+}
+
+/// The query string the origin gets: everything in the cache key, plus what
+/// the origin request policy adds.
+pub(super) fn forwarded_query(
+    behavior: &crate::config::Behavior,
+    querystring: Option<&str>,
+) -> Option<String> {
+    let orp = behavior.origin_request_policy.as_deref();
+    crate::cache::key::filter_query(querystring, |n| {
+        behavior.cache_policy.query_strings.includes(n)
+            || orp.is_some_and(|o| o.query_strings.includes(n))
+    })
 }

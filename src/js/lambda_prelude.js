@@ -1,0 +1,527 @@
+// The embedded Lambda@Edge runtime's JavaScript half (compiled once per
+// worker thread). It receives the native helpers from `lambda_runtime.rs` and
+// returns `invoke`, which runs one invocation of a module factory with a
+// fresh top-level scope, a fresh `console`, fresh timers and the CommonJS
+// `module`/`exports`/`require` trio, Node.js-style.
+(function (native) {
+  'use strict';
+
+  // === Buffer (a Uint8Array subclass, as in Node.js) ===
+  class Buffer extends Uint8Array {
+    static from(value, encodingOrOffset, length) {
+      if (typeof value === 'string') return Buffer._wrap(encode(value, encodingOrOffset));
+      if (value instanceof ArrayBuffer) {
+        const off = encodingOrOffset | 0;
+        const len = length === undefined ? value.byteLength - off : length;
+        return Buffer._wrap(new Uint8Array(value.slice(off, off + len)));
+      }
+      if (value && typeof value === 'object' && value.type === 'Buffer' && Array.isArray(value.data)) {
+        return Buffer._wrap(Uint8Array.from(value.data));
+      }
+      if (value && typeof value === 'object' && typeof value.length === 'number') {
+        return Buffer._wrap(Uint8Array.from(value));
+      }
+      throw new TypeError('The first argument must be of type string or an instance of Buffer, ArrayBuffer, or Array or an Array-like Object.');
+    }
+    static _wrap(u8) { Object.setPrototypeOf(u8, Buffer.prototype); return u8; }
+    static alloc(size, fill) { const b = new Buffer(size); if (fill !== undefined) b.fill(typeof fill === 'string' ? fill.charCodeAt(0) : fill); return b; }
+    static allocUnsafe(size) { return new Buffer(size); }
+    static isBuffer(b) { return b instanceof Buffer; }
+    static isEncoding(e) { return ENCODINGS.includes(String(e).toLowerCase()); }
+    static byteLength(s, enc) { return typeof s === 'string' ? encode(s, enc).length : s.byteLength; }
+    static concat(list, total) {
+      const len = total === undefined ? list.reduce((n, b) => n + b.length, 0) : total;
+      const out = new Buffer(len);
+      let off = 0;
+      for (const b of list) { if (off >= len) break; out.set(b.subarray(0, len - off), off); off += b.length; }
+      return out;
+    }
+    static compare(a, b) { return a.compare(b); }
+    toString(enc, start, end) {
+      const s = start === undefined ? 0 : start;
+      const e = end === undefined ? this.length : end;
+      const view = (s === 0 && e === this.length) ? this : this.subarray(s, e);
+      return decode(view, enc);
+    }
+    toJSON() { return { type: 'Buffer', data: Array.from(this) }; }
+    equals(other) { return this.compare(other) === 0; }
+    compare(other) {
+      const n = Math.min(this.length, other.length);
+      for (let i = 0; i < n; i++) { if (this[i] !== other[i]) return this[i] < other[i] ? -1 : 1; }
+      return this.length === other.length ? 0 : (this.length < other.length ? -1 : 1);
+    }
+    write(string, offset, enc) { const b = encode(string, enc); this.set(b.subarray(0, this.length - (offset | 0)), offset | 0); return Math.min(b.length, this.length - (offset | 0)); }
+    slice(start, end) { return this.subarray(start, end); }
+    subarray(start, end) { return Buffer._wrap(Uint8Array.prototype.subarray.call(this, start, end)); }
+    readUInt8(o) { return this[o | 0]; }
+    readUInt16BE(o) { o = o | 0; return (this[o] << 8) | this[o + 1]; }
+    readUInt32BE(o) { o = o | 0; return ((this[o] * 0x1000000) + ((this[o + 1] << 16) | (this[o + 2] << 8) | this[o + 3])); }
+  }
+  const ENCODINGS = ['utf8', 'utf-8', 'hex', 'base64', 'base64url', 'ascii', 'latin1', 'binary', 'ucs2', 'utf16le'];
+  function encode(s, enc) {
+    s = String(s);
+    switch ((enc || 'utf8').toLowerCase()) {
+      case 'utf8': case 'utf-8': return native.utf8Encode(s);
+      case 'hex': return native.hexDecode(s);
+      case 'base64': case 'base64url': return native.base64Decode(s);
+      case 'ascii': case 'latin1': case 'binary': return native.latin1Encode(s);
+      default: throw new TypeError('Unknown encoding: ' + enc);
+    }
+  }
+  function decode(u8, enc) {
+    switch ((enc || 'utf8').toLowerCase()) {
+      case 'utf8': case 'utf-8': return native.utf8Decode(u8);
+      case 'hex': return native.hexEncode(u8);
+      case 'base64': return native.base64Encode(u8, false);
+      case 'base64url': return native.base64Encode(u8, true);
+      case 'ascii': case 'latin1': case 'binary': return native.latin1Decode(u8);
+      default: throw new TypeError('Unknown encoding: ' + enc);
+    }
+  }
+  function toBytes(data, enc) {
+    if (typeof data === 'string') return encode(data, enc);
+    if (data instanceof Uint8Array) return data;
+    if (data instanceof ArrayBuffer) return new Uint8Array(data);
+    if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    throw new TypeError('The "data" argument must be of type string or an instance of Buffer, TypedArray, or DataView.');
+  }
+  function output(u8, enc) { const b = Buffer._wrap(u8); return enc ? b.toString(enc) : b; }
+
+  // === crypto ===
+  const HASHES = ['md5', 'sha1', 'sha224', 'sha256', 'sha384', 'sha512'];
+  function algorithm(alg) {
+    const a = String(alg).toLowerCase().replace('-', '');
+    if (!HASHES.includes(a)) throw new Error('Digest method not supported: ' + alg);
+    return a;
+  }
+  class Hash {
+    constructor(alg, key) { this._alg = algorithm(alg); this._key = key; this._parts = []; this._done = false; }
+    update(data, enc) {
+      if (this._done) throw new Error('Digest already called');
+      this._parts.push(toBytes(data, enc)); return this;
+    }
+    digest(enc) {
+      if (this._done) throw new Error('Digest already called');
+      this._done = true;
+      const data = this._parts.length === 1 ? this._parts[0] : Buffer.concat(this._parts);
+      const out = this._key === undefined ? native.digest(this._alg, data) : native.hmac(this._alg, this._key, data);
+      return output(out, enc);
+    }
+  }
+  // RSA PKCS#1 v1.5 signature checks (RS256-style JWTs) over PEM public keys.
+  class KeyObject {
+    constructor(pem) { this._pem = pem; }
+    get type() { return 'public'; }
+    get asymmetricKeyType() { return 'rsa'; }
+    export() { return this._pem; }
+  }
+  function pemOf(key) {
+    if (key instanceof KeyObject) return key._pem;
+    if (typeof key === 'string') return key;
+    if (key instanceof Uint8Array) return native.utf8Decode(key);
+    if (key && typeof key === 'object' && key.key !== undefined) return pemOf(key.key);
+    throw new TypeError('The "key" argument must be a PEM string, Buffer or KeyObject');
+  }
+  function rsaAlgorithm(alg) {
+    if (alg === null || alg === undefined) return 'sha256';
+    return algorithm(String(alg).replace(/^rsa-/i, ''));
+  }
+  function rsaVerify(alg, key, data, sig) {
+    return native.rsaVerify(rsaAlgorithm(alg), pemOf(key), data, sig);
+  }
+  class Verify {
+    constructor(alg) { this._alg = alg; this._parts = []; }
+    update(data, enc) { this._parts.push(toBytes(data, enc)); return this; }
+    verify(key, sig, enc) {
+      const data = this._parts.length === 1 ? this._parts[0] : Buffer.concat(this._parts);
+      return rsaVerify(this._alg, key, data, toBytes(sig, enc));
+    }
+  }
+  Object.freeze(KeyObject.prototype);
+  Object.freeze(Verify.prototype);
+
+  const crypto = {
+    createPublicKey: (key) => new KeyObject(pemOf(key)),
+    createVerify: (alg) => new Verify(alg),
+    verify: (alg, data, key, sig) => rsaVerify(alg, key, toBytes(data), toBytes(sig)),
+    createHash: (alg) => new Hash(alg),
+    createHmac: (alg, key) => new Hash(alg, toBytes(key)),
+    getHashes: () => HASHES.slice(),
+    randomBytes: (n) => Buffer._wrap(native.randomBytes(n | 0)),
+    randomUUID: () => {
+      const h = native.hexEncode(native.randomBytes(16)).split('');
+      h[12] = '4'; h[16] = '89ab'[parseInt(h[16], 16) & 3];
+      const s = h.join('');
+      return s.slice(0, 8) + '-' + s.slice(8, 12) + '-' + s.slice(12, 16) + '-' + s.slice(16, 20) + '-' + s.slice(20);
+    },
+    timingSafeEqual: (a, b) => {
+      if (a.length !== b.length) throw new RangeError('Input buffers must have the same byte length');
+      let d = 0; for (let i = 0; i < a.length; i++) d |= a[i] ^ b[i]; return d === 0;
+    },
+  };
+
+  // === querystring ===
+  function qsUnescape(s) {
+    const t = s.replace(/\+/g, ' ');
+    try { return decodeURIComponent(t); } catch (e) { return t; }
+  }
+  function qsEscape(s) {
+    return encodeURIComponent(s).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
+  }
+  function stringifyPrimitive(v) {
+    if (typeof v === 'string') return v;
+    if (typeof v === 'number' && isFinite(v)) return '' + v;
+    if (typeof v === 'bigint' || typeof v === 'boolean') return '' + v;
+    return '';
+  }
+  const querystring = {
+    escape: qsEscape,
+    unescape: qsUnescape,
+    parse(str, sep, eq, options) {
+      sep = sep || '&'; eq = eq || '=';
+      const out = Object.create(null);
+      if (typeof str !== 'string' || str.length === 0) return out;
+      const max = options && typeof options.maxKeys === 'number' ? options.maxKeys : 1000;
+      const decodeFn = options && typeof options.decodeURIComponent === 'function' ? options.decodeURIComponent : qsUnescape;
+      let parts = str.split(sep);
+      if (max > 0) parts = parts.slice(0, max);
+      for (const part of parts) {
+        if (part.length === 0) continue;
+        const i = part.indexOf(eq);
+        const k = decodeFn(i >= 0 ? part.slice(0, i) : part);
+        const v = i >= 0 ? decodeFn(part.slice(i + eq.length)) : '';
+        if (!(k in out)) out[k] = v;
+        else if (Array.isArray(out[k])) out[k].push(v);
+        else out[k] = [out[k], v];
+      }
+      return out;
+    },
+    stringify(obj, sep, eq, options) {
+      sep = sep || '&'; eq = eq || '=';
+      const enc = options && typeof options.encodeURIComponent === 'function' ? options.encodeURIComponent : qsEscape;
+      if (obj === null || typeof obj !== 'object') return '';
+      const out = [];
+      for (const k of Object.keys(obj)) {
+        const v = obj[k];
+        const ks = enc(stringifyPrimitive(k)) + eq;
+        if (Array.isArray(v)) { for (const x of v) out.push(ks + enc(stringifyPrimitive(x))); }
+        else out.push(ks + enc(stringifyPrimitive(v)));
+      }
+      return out.join(sep);
+    },
+  };
+  querystring.decode = querystring.parse;
+  querystring.encode = querystring.stringify;
+
+  // === url: URLSearchParams, URL, legacy parse/format ===
+  function formEncode(s) {
+    return encodeURIComponent(s).replace(/%20/g, '+').replace(/[!'()~]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
+  }
+  class URLSearchParams {
+    constructor(init) {
+      this._list = [];
+      this._url = null;
+      if (init === undefined || init === null) return;
+      if (typeof init === 'string') this._parse(init);
+      else if (typeof init === 'object' && typeof init[Symbol.iterator] === 'function') {
+        for (const pair of init) this._list.push([String(pair[0]), String(pair[1])]);
+      } else if (typeof init === 'object') {
+        for (const k of Object.keys(init)) this._list.push([k, String(init[k])]);
+      }
+    }
+    _parse(s) {
+      this._list = [];
+      if (s.startsWith('?')) s = s.slice(1);
+      for (const part of s.split('&')) {
+        if (part.length === 0) continue;
+        const i = part.indexOf('=');
+        this._list.push(i >= 0 ? [qsUnescape(part.slice(0, i)), qsUnescape(part.slice(i + 1))] : [qsUnescape(part), '']);
+      }
+    }
+    _update() { if (this._url) { const s = this.toString(); this._url._search = s ? '?' + s : ''; } }
+    get size() { return this._list.length; }
+    append(k, v) { this._list.push([String(k), String(v)]); this._update(); }
+    delete(k) { this._list = this._list.filter((p) => p[0] !== k); this._update(); }
+    get(k) { const p = this._list.find((p) => p[0] === k); return p ? p[1] : null; }
+    getAll(k) { return this._list.filter((p) => p[0] === k).map((p) => p[1]); }
+    has(k) { return this._list.some((p) => p[0] === k); }
+    set(k, v) {
+      k = String(k); v = String(v);
+      const i = this._list.findIndex((p) => p[0] === k);
+      if (i < 0) this._list.push([k, v]);
+      else { this._list[i][1] = v; this._list = this._list.filter((p, j) => j <= i || p[0] !== k); }
+      this._update();
+    }
+    sort() { this._list.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)); this._update(); }
+    forEach(fn, thisArg) { for (const [k, v] of this._list) fn.call(thisArg, v, k, this); }
+    keys() { return this._list.map((p) => p[0])[Symbol.iterator](); }
+    values() { return this._list.map((p) => p[1])[Symbol.iterator](); }
+    entries() { return this._list.map((p) => [p[0], p[1]])[Symbol.iterator](); }
+    [Symbol.iterator]() { return this.entries(); }
+    toString() { return this._list.map((p) => formEncode(p[0]) + '=' + formEncode(p[1])).join('&'); }
+  }
+  const DEFAULT_PORTS = { 'http:': '80', 'https:': '443', 'ws:': '80', 'wss:': '443', 'ftp:': '21' };
+  const URL_RE = /^([a-zA-Z][a-zA-Z0-9+.-]*:)(?:\/\/(?:([^:@\/?#]*)(?::([^@\/?#]*))?@)?(\[[^\]]*\]|[^:\/?#]*)(?::(\d*))?)?([^?#]*)(\?[^#]*)?(#.*)?$/;
+  class URL {
+    constructor(input, base) {
+      let s = String(input).trim();
+      let m = URL_RE.exec(s);
+      if (!m && base !== undefined) {
+        const b = base instanceof URL ? base : new URL(base);
+        if (s.startsWith('//')) s = b.protocol + s;
+        else if (s.startsWith('/')) s = b.origin + s;
+        else if (s.startsWith('?')) s = b.origin + b.pathname + s;
+        else if (s.startsWith('#')) s = b.origin + b.pathname + b.search + s;
+        else s = b.origin + b.pathname.replace(/[^\/]*$/, '') + s;
+        m = URL_RE.exec(s);
+      }
+      if (!m) { const e = new TypeError('Invalid URL'); e.code = 'ERR_INVALID_URL'; e.input = input; throw e; }
+      this._protocol = m[1].toLowerCase();
+      this.username = m[2] || '';
+      this.password = m[3] || '';
+      this.hostname = (m[4] || '').toLowerCase();
+      this._port = m[5] && m[5] !== DEFAULT_PORTS[this._protocol] ? m[5] : '';
+      let path = m[6] || '';
+      if (this.hostname && path === '') path = '/';
+      this.pathname = normalizePath(path);
+      this._search = m[7] && m[7] !== '?' ? m[7] : '';
+      this.hash = m[8] && m[8] !== '#' ? m[8] : '';
+      this._params = new URLSearchParams(this._search);
+      this._params._url = this;
+    }
+    get protocol() { return this._protocol; }
+    set protocol(v) { this._protocol = String(v).replace(/:?$/, ':'); }
+    get port() { return this._port; }
+    set port(v) { this._port = String(v) === DEFAULT_PORTS[this._protocol] ? '' : String(v); }
+    get host() { return this.hostname + (this._port ? ':' + this._port : ''); }
+    set host(v) { const i = String(v).lastIndexOf(':'); if (i > 0) { this.hostname = v.slice(0, i); this.port = v.slice(i + 1); } else { this.hostname = String(v); this._port = ''; } }
+    get origin() { return this._protocol + '//' + this.host; }
+    get search() { return this._search; }
+    set search(v) { v = String(v); this._search = v && v !== '?' ? (v.startsWith('?') ? v : '?' + v) : ''; this._params._parse(this._search); }
+    get searchParams() { return this._params; }
+    get href() {
+      const auth = this.username ? this.username + (this.password ? ':' + this.password : '') + '@' : '';
+      return this._protocol + '//' + auth + this.host + this.pathname + this._search + this.hash;
+    }
+    set href(v) { const u = new URL(v); Object.assign(this, u); this._params._url = this; }
+    toString() { return this.href; }
+    toJSON() { return this.href; }
+  }
+  function normalizePath(p) {
+    if (!p.startsWith('/')) return p;
+    const out = [];
+    const segs = p.split('/');
+    for (let i = 1; i < segs.length; i++) {
+      const s = segs[i];
+      if (s === '..') { out.pop(); if (i === segs.length - 1) out.push(''); }
+      else if (s === '.') { if (i === segs.length - 1) out.push(''); }
+      else out.push(s);
+    }
+    return '/' + out.join('/');
+  }
+  const LEGACY_RE = /^(?:([a-zA-Z][a-zA-Z0-9+.-]*:)?\/\/(?:([^@\/?#]*)@)?([^:\/?#]*)(?::(\d*))?)?([^?#]*)(\?[^#]*)?(#.*)?$/;
+  const url = {
+    URL,
+    URLSearchParams,
+    parse(s, parseQuery) {
+      const m = LEGACY_RE.exec(String(s)) || [];
+      const search = m[6] || null;
+      const query = search ? search.slice(1) : null;
+      const host = m[3] !== undefined && m[3] !== '' ? m[3].toLowerCase() + (m[4] ? ':' + m[4] : '') : null;
+      return {
+        protocol: m[1] ? m[1].toLowerCase() : null,
+        slashes: m[3] !== undefined ? true : null,
+        auth: m[2] || null,
+        host,
+        port: m[4] || null,
+        hostname: host ? m[3].toLowerCase() : null,
+        hash: m[7] || null,
+        search,
+        query: parseQuery ? querystring.parse(query || '') : query,
+        pathname: m[5] || (host ? '/' : null),
+        path: (m[5] || (host ? '/' : '')) + (search || '') || null,
+        href: String(s),
+      };
+    },
+    format(o) {
+      if (o instanceof URL) return o.href;
+      const proto = o.protocol ? o.protocol.replace(/:?$/, ':') : '';
+      const host = o.host || (o.hostname ? o.hostname + (o.port ? ':' + o.port : '') : '');
+      let search = o.search || '';
+      if (!search && o.query && typeof o.query === 'object') { const q = querystring.stringify(o.query); if (q) search = '?' + q; }
+      return proto + (host ? '//' + (o.auth ? o.auth + '@' : '') + host : '') + (o.pathname || '') + search + (o.hash || '');
+    },
+  };
+
+  // === path (posix) ===
+  const path = {
+    sep: '/',
+    delimiter: ':',
+    basename(p, ext) { let b = String(p).replace(/\/+$/, ''); b = b.slice(b.lastIndexOf('/') + 1); if (ext && b.endsWith(ext) && b !== ext) b = b.slice(0, -ext.length); return b; },
+    dirname(p) { p = String(p).replace(/\/+$/, ''); const i = p.lastIndexOf('/'); return i < 0 ? '.' : (i === 0 ? '/' : p.slice(0, i)); },
+    extname(p) { const b = path.basename(p); const i = b.lastIndexOf('.'); return i <= 0 ? '' : b.slice(i); },
+    normalize(p) { p = String(p); const abs = p.startsWith('/'); const out = []; for (const s of p.split('/')) { if (s === '' || s === '.') continue; if (s === '..') { if (out.length && out[out.length - 1] !== '..') out.pop(); else if (!abs) out.push('..'); } else out.push(s); } const r = (abs ? '/' : '') + out.join('/'); return r || (abs ? '/' : '.') ; },
+    join(...parts) { const j = parts.filter((x) => x !== '').join('/'); return j ? path.normalize(j) : '.'; },
+    isAbsolute(p) { return String(p).startsWith('/'); },
+  };
+  path.posix = path;
+
+  // === util (format, inspect-lite) ===
+  function inspect(v) {
+    if (typeof v === 'string') return v;
+    if (v instanceof Error) return v.stack || (v.name + ': ' + v.message);
+    if (typeof v === 'function') return '[Function: ' + (v.name || 'anonymous') + ']';
+    if (v === undefined) return 'undefined';
+    if (typeof v === 'object' && v !== null) { try { return JSON.stringify(v); } catch (e) { return String(v); } }
+    return String(v);
+  }
+  function format(...args) {
+    if (typeof args[0] !== 'string') return args.map(inspect).join(' ');
+    let i = 1;
+    const head = args[0].replace(/%[sdifjoO%]/g, (m) => {
+      if (m === '%%') return '%';
+      if (i >= args.length) return m;
+      const a = args[i++];
+      switch (m) {
+        case '%s': return typeof a === 'string' ? a : inspect(a);
+        case '%d': case '%i': return String(m === '%i' ? parseInt(a) : Number(a));
+        case '%f': return String(parseFloat(a));
+        case '%j': try { return JSON.stringify(a); } catch (e) { return '[Circular]'; }
+        default: return inspect(a);
+      }
+    });
+    return [head].concat(args.slice(i).map(inspect)).join(' ');
+  }
+  const util = { format, inspect, promisify: (fn) => (...a) => new Promise((res, rej) => fn(...a, (e, v) => (e ? rej(e) : res(v)))) };
+
+  class TextEncoder { get encoding() { return 'utf-8'; } encode(s) { return native.utf8Encode(String(s === undefined ? '' : s)); } }
+  class TextDecoder { get encoding() { return 'utf-8'; } decode(b) { return b === undefined ? '' : native.utf8Decode(toBytes(b)); } }
+  const atob = (s) => native.latin1Decode(native.base64Decode(String(s)));
+  const btoa = (s) => native.base64Encode(native.latin1Encode(String(s)), false);
+
+  const MODULES = { buffer: { Buffer }, crypto, querystring, url, path, util };
+  for (const m of Object.values(MODULES)) Object.freeze(m);
+  Object.freeze(Buffer); Object.freeze(Buffer.prototype);
+  Object.freeze(URL); Object.freeze(URL.prototype);
+  Object.freeze(URLSearchParams); Object.freeze(URLSearchParams.prototype);
+  Object.freeze(Hash.prototype);
+
+  function errorText(e) {
+    if (e instanceof Error) return (e.name || 'Error') + ': ' + e.message;
+    if (typeof e === 'string') return e;
+    try { return JSON.stringify(e); } catch (x) { return String(e); }
+  }
+
+  // Runs one invocation. Returns the state object the Rust side drives:
+  // `done`, `result`, `error`, `logs`, `nextTimer()`, `fireTimer()`.
+  // The invocation running now (one at a time per engine). The console,
+  // timers and `require` handed to the module are built once per engine and
+  // act on it; only the state, `context` and `callback` are per invocation.
+  let cur = null;
+
+  class State {
+    constructor() { this.done = false; this.result = undefined; this.error = undefined; this.logs = []; this.timers = []; this.seq = 0; }
+    nextTimer() {
+      if (this.timers.length === 0) return -1;
+      let at = Infinity; for (const t of this.timers) if (t.at < at) at = t.at;
+      return Math.max(0, at - Date.now());
+    }
+    fireTimer() {
+      const timers = this.timers;
+      if (timers.length === 0) return;
+      let best = 0; for (let i = 1; i < timers.length; i++) if (timers[i].at < timers[best].at) best = i;
+      const t = timers[best];
+      if (t.interval === undefined) timers.splice(best, 1); else t.at = Date.now() + t.interval;
+      try { t.fn.apply(undefined, t.args); } catch (e) { this.fail(e); }
+    }
+    succeed(v) { if (!this.done) { this.done = true; this.result = v; } }
+    fail(e) { if (!this.done) { this.done = true; this.error = errorText(e === undefined || e === null ? 'handled rejection with no reason' : e); } }
+  }
+
+  const log = (level) => (...args) => { if (cur) cur.logs.push(level + '\t' + format(...args)); };
+  const console = Object.freeze({ log: log('INFO'), info: log('INFO'), debug: log('DEBUG'), trace: log('TRACE'), warn: log('WARN'), error: log('ERROR') });
+  const addTimer = (fn, ms, args, interval) => {
+    if (typeof fn !== 'function') throw new TypeError('The "callback" argument must be of type function');
+    if (!cur) return 0;
+    const id = ++cur.seq;
+    const delay = Math.max(1, Number(ms) || 0);
+    cur.timers.push({ id, at: Date.now() + delay, fn, args, interval: interval ? delay : undefined });
+    return id;
+  };
+  const setTimeout = (fn, ms, ...args) => addTimer(fn, ms, args, false);
+  const setInterval = (fn, ms, ...args) => addTimer(fn, ms, args, true);
+  const setImmediate = (fn, ...args) => addTimer(fn, 0, args, false);
+  const clearTimeout = (id) => { if (!cur) return; const i = cur.timers.findIndex((t) => t.id === id); if (i >= 0) cur.timers.splice(i, 1); };
+  let process;
+  const require = (name) => {
+    const n = String(name).replace(/^node:/, '');
+    const m = MODULES[n];
+    if (m === undefined) {
+      const e = new Error("Cannot find module '" + name + "' (the embedded runtime provides buffer, crypto, path, querystring, url and util; use runtime = \"nodejs\" for anything else)");
+      e.code = 'MODULE_NOT_FOUND';
+      throw e;
+    }
+    return m;
+  };
+
+  class Context {
+    constructor(info, st) {
+      this.functionName = info.functionName;
+      this.functionVersion = '1';
+      this.invokedFunctionArn = 'arn:aws:lambda:us-east-1:123456789012:function:' + info.functionName + ':1';
+      this.memoryLimitInMB = '128';
+      this.awsRequestId = info.requestId;
+      this.logGroupName = '/aws/lambda/us-east-1.' + info.functionName;
+      this.logStreamName = 'cfedge';
+      this.callbackWaitsForEmptyEventLoop = true;
+      Object.defineProperty(this, '_st', { value: st });
+      Object.defineProperty(this, '_deadline', { value: info.deadline });
+    }
+    getRemainingTimeInMillis() { return Math.max(0, this._deadline - Date.now()); }
+    succeed(v) { this._st.succeed(v); }
+    fail(e) { this._st.fail(e); }
+    done(e, v) { if (e !== undefined && e !== null) this._st.fail(e); else this._st.succeed(v); }
+  }
+  Object.freeze(State.prototype);
+  Object.freeze(Context.prototype);
+
+  // Runs one invocation. Returns the state object the Rust side drives:
+  // `done`, `result`, `error`, `logs`, `nextTimer()`, `fireTimer()`.
+  // Globals a previous invocation created (`globalThis.x = ...`, implicit
+  // globals in sloppy mode) are removed before the next one runs; the Rust
+  // side calls this only when the number of global properties changed.
+  const BASE_GLOBALS = new Set(Reflect.ownKeys(globalThis));
+  const resetGlobals = () => {
+    for (const k of Reflect.ownKeys(globalThis)) if (!BASE_GLOBALS.has(k)) delete globalThis[k];
+  };
+
+  function invoke(factory, handlerName, event, info) {
+    const st = new State();
+    cur = st;
+    if (process === undefined) {
+      process = Object.freeze({ env: Object.freeze({ AWS_REGION: 'us-east-1', AWS_LAMBDA_FUNCTION_NAME: info.functionName }), version: 'v20.0.0', versions: Object.freeze({ node: '20.0.0' }), platform: 'linux', nextTick: (fn, ...args) => { Promise.resolve().then(() => fn(...args)); }, hrtime: Object.freeze({ bigint: () => BigInt(Date.now()) * 1000000n }) });
+    }
+    const module = { exports: {} };
+    try {
+      factory(require, module, module.exports, console, setTimeout, clearTimeout, setInterval, clearTimeout, setImmediate, Buffer, URL, URLSearchParams, TextEncoder, TextDecoder, atob, btoa, process);
+      const exp = module.exports;
+      let handler = exp === null || exp === undefined ? undefined : exp[handlerName];
+      if (typeof handler !== 'function' && exp && exp.default) handler = exp.default[handlerName];
+      if (typeof handler !== 'function') {
+        st.fail(new Error('Runtime.HandlerNotFound: ' + info.functionName + ' does not export a function "' + handlerName + '"'));
+        return st;
+      }
+      const callback = (err, res) => (err !== undefined && err !== null ? st.fail(err) : st.succeed(res === undefined ? null : res));
+      const r = handler(event, new Context(info, st), callback);
+      if (r !== null && typeof r === 'object' && typeof r.then === 'function') {
+        r.then((v) => st.succeed(v === undefined ? null : v), (e) => st.fail(e));
+      }
+    } catch (e) {
+      st.fail(e);
+    }
+    return st;
+  }
+  // Called by the Rust side only when the global object grew.
+  invoke.resetGlobals = resetGlobals;
+  return invoke;
+})

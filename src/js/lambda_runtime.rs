@@ -1,0 +1,1062 @@
+//! The embedded Lambda@Edge runtime: one boa [`Context`] running a
+//! CommonJS-style Node.js handler (`exports.handler = async (event, context) => ...`
+//! or the callback style), with the Node.js built-ins edge code commonly
+//! requires (`buffer`, `crypto` hashes and HMACs, `querystring`, `url`,
+//! `path`, `util`), `console` captured per invocation, and timers driven by
+//! the calling thread.
+//!
+//! A [`LambdaEngine`] is `!Send` (boa contexts are): the Lambda@Edge worker
+//! pool (`lambda_edge::embedded`) creates one per worker thread. The module
+//! source is compiled once per engine as a factory
+//! `(function (require, module, exports, console, ...) { <source> })` and the
+//! factory is called again for every invocation, so each invocation gets a
+//! fresh top-level scope and fresh `module.exports` (no state leaks through
+//! top-level variables; see js-engine-notes §4). Globals an invocation adds
+//! (`globalThis.x = ...`, sloppy-mode implicit globals) are removed before
+//! the next one; changes to built-in prototypes are not undone (the realm is
+//! not frozen, so ordinary code that assigns `this.name` on errors keeps
+//! working). ES module syntax (`import ... from`, `export ...`) is rewritten
+//! to CommonJS line for line by [`esm_to_commonjs`].
+//!
+//! Bounds: boa's [`RuntimeLimits`](boa_engine::context::RuntimeLimits) stop
+//! tight loops and deep recursion (uncatchable by JS); timers never run past
+//! the invocation deadline. The wall-clock timeout itself is enforced by the
+//! caller, which abandons a stuck engine (js-engine-notes §5).
+
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use boa_engine::object::builtins::{JsArrayBuffer, JsUint8Array};
+use boa_engine::object::ObjectInitializer;
+use boa_engine::{
+    js_string, Context, JsError, JsNativeError, JsObject, JsResult, JsString, JsValue,
+    NativeFunction, Source,
+};
+use hmac::{Hmac, Mac};
+use sha1::Digest;
+
+/// The JavaScript half of the runtime (Buffer, crypto, querystring, url, ...).
+const PRELUDE: &str = include_str!("lambda_prelude.js");
+
+/// The parameters the module factory receives, in the order `invoke` passes them.
+const FACTORY_PARAMS: &str = "require, module, exports, console, setTimeout, clearTimeout, \
+setInterval, clearInterval, setImmediate, Buffer, URL, URLSearchParams, TextEncoder, TextDecoder, \
+atob, btoa, process";
+
+/// Loop iterations per call frame before boa stops the script (uncatchable).
+/// About 0.1–1 s of a tight loop: generous for real work, bounded for `while(true){}`.
+pub const LOOP_ITERATION_LIMIT: u64 = 100_000_000;
+/// Maximum JS call depth.
+pub const RECURSION_LIMIT: usize = 1_024;
+
+/// A syntax (or module evaluation) error in a handler source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceError {
+    /// 1-based line in the handler file, when boa reports one.
+    pub line: Option<usize>,
+    /// 1-based column, when boa reports one.
+    pub column: Option<usize>,
+    pub message: String,
+}
+
+/// Per-invocation facts exposed to the handler through its `context` object.
+#[derive(Debug, Clone)]
+pub struct InvokeInfo {
+    pub function_name: String,
+    pub request_id: String,
+}
+
+/// How an invocation ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EngineOutcome {
+    /// The handler produced a result (`null` when it produced none).
+    Result(serde_json::Value),
+    /// The handler threw, rejected, called `callback(err)`, or hit a runtime limit.
+    Error(String),
+    /// A timer was still pending when the deadline passed.
+    Timeout,
+}
+
+/// One invocation's outcome and the lines it logged.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EngineInvocation {
+    pub outcome: EngineOutcome,
+    pub logs: Vec<String>,
+}
+
+/// A boa context with the runtime installed and one handler compiled.
+pub struct LambdaEngine {
+    context: Context,
+    invoke: JsObject,
+    /// Own properties of the global object once the runtime is installed.
+    globals: usize,
+    factory: JsObject,
+    handler: JsString,
+}
+
+impl std::fmt::Debug for LambdaEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LambdaEngine").finish_non_exhaustive()
+    }
+}
+
+impl LambdaEngine {
+    /// Build a context, install the runtime and compile `source`; `handler`
+    /// is the export to call (`handler` for `index.handler`).
+    pub fn new(source: &str, handler: &str) -> Result<Self, SourceError> {
+        let mut context = lambda_context()?;
+        context
+            .runtime_limits_mut()
+            .set_loop_iteration_limit(LOOP_ITERATION_LIMIT);
+        context
+            .runtime_limits_mut()
+            .set_recursion_limit(RECURSION_LIMIT);
+        let natives = natives(&mut context);
+        let prelude = context
+            .eval(Source::from_bytes(PRELUDE))
+            .and_then(|p| call_fn(&p, &[natives.into()], &mut context))
+            .map_err(|e| SourceError {
+                line: None,
+                column: None,
+                message: format!("embedded runtime failed to start: {e}"),
+            })?;
+        let invoke = prelude.as_callable().ok_or_else(|| SourceError {
+            line: None,
+            column: None,
+            message: "embedded runtime failed to start".into(),
+        })?;
+        let factory = compile_factory(source, &mut context)?;
+        let globals = global_count(&mut context);
+        Ok(LambdaEngine {
+            context,
+            invoke,
+            globals,
+            factory,
+            handler: JsString::from(handler),
+        })
+    }
+
+    /// Change the loop iteration limit (default [`LOOP_ITERATION_LIMIT`]).
+    pub fn set_loop_iteration_limit(&mut self, limit: u64) {
+        self.context
+            .runtime_limits_mut()
+            .set_loop_iteration_limit(limit);
+    }
+
+    /// Run the handler on `event`, driving promises and timers until it
+    /// settles, the event loop empties (result `null`) or `deadline` passes.
+    pub fn invoke(
+        &mut self,
+        event: &serde_json::Value,
+        info: &InvokeInfo,
+        deadline: Instant,
+    ) -> EngineInvocation {
+        let ctx = &mut self.context;
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        let deadline_ms = SystemTime::now()
+            .checked_add(remaining)
+            .unwrap_or_else(SystemTime::now)
+            .duration_since(UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_millis() as f64);
+        let state = (|| -> JsResult<JsObject> {
+            if global_count(ctx) != self.globals {
+                let reset = self.invoke.get(js_string!("resetGlobals"), ctx)?;
+                call_fn(&reset, &[], ctx)?;
+            }
+            let event = JsValue::from_json(event, ctx)?;
+            let info_obj = ObjectInitializer::new(ctx)
+                .property(
+                    js_string!("functionName"),
+                    JsString::from(info.function_name.as_str()),
+                    boa_engine::property::Attribute::all(),
+                )
+                .property(
+                    js_string!("requestId"),
+                    JsString::from(info.request_id.as_str()),
+                    boa_engine::property::Attribute::all(),
+                )
+                .property(
+                    js_string!("deadline"),
+                    deadline_ms,
+                    boa_engine::property::Attribute::all(),
+                )
+                .build();
+            let st = self.invoke.call(
+                &JsValue::undefined(),
+                &[
+                    self.factory.clone().into(),
+                    self.handler.clone().into(),
+                    event,
+                    info_obj.into(),
+                ],
+                ctx,
+            )?;
+            st.as_object().ok_or_else(|| {
+                JsNativeError::typ()
+                    .with_message("bad runtime state")
+                    .into()
+            })
+        })();
+        let state = match state {
+            Ok(s) => s,
+            Err(e) => {
+                return EngineInvocation {
+                    outcome: EngineOutcome::Error(describe(&e, ctx)),
+                    logs: Vec::new(),
+                }
+            }
+        };
+        let outcome = drive(&state, ctx, deadline);
+        let logs = read_logs(&state, ctx);
+        EngineInvocation { outcome, logs }
+    }
+}
+
+/// How many own properties the global object has (a cheap leak check).
+fn global_count(ctx: &mut Context) -> usize {
+    let global = ctx.global_object();
+    global.own_property_keys(ctx).map_or(0, |k| k.len())
+}
+
+/// A context for Lambda@Edge handlers. boa's instruction counter (enabled
+/// for CloudFront Functions' hard budget) counts over a context's whole
+/// life; Lambda contexts are long-lived and bounded by the wall-clock
+/// timeout and loop limits instead, so their counter is set out of reach.
+fn lambda_context() -> Result<Context, SourceError> {
+    boa_engine::context::ContextBuilder::new()
+        .instructions_remaining(usize::MAX)
+        .build()
+        .map_err(|e| SourceError {
+            line: None,
+            column: None,
+            message: format!("embedded runtime failed to start: {e}"),
+        })
+}
+
+/// Check that `source` compiles as a handler module (used at config load,
+/// so a syntax error is a config error with its line and column).
+pub fn check_source(source: &str) -> Result<(), SourceError> {
+    let mut context = lambda_context()?;
+    compile_factory(source, &mut context).map(|_| ())
+}
+
+/// Rewrite the ES module forms Lambda handlers use (`import ... from`,
+/// `export const|let|var|function|async function|default|{ ... }`) into
+/// CommonJS, line for line, so `index.mjs`-style handlers run in the embedded
+/// runtime with their own line numbers. Anything else is left alone.
+pub fn esm_to_commonjs(source: &str) -> std::borrow::Cow<'_, str> {
+    static PATTERNS: std::sync::OnceLock<Option<[regex::Regex; 7]>> = std::sync::OnceLock::new();
+    let Some(p) = PATTERNS.get_or_init(|| {
+        let r = |s: &str| regex::Regex::new(s).ok();
+        Some([
+            // import * as X from 'm'
+            r(r#"(?m)^(\s*)import\s+\*\s+as\s+([\w$]+)\s+from\s+(['"][^'"]+['"])\s*;?"#)?,
+            // import X, { a, b as c } from 'm'   /   import { a, b as c } from 'm'
+            r(r#"(?m)^(\s*)import\s+(?:([\w$]+)\s*,\s*)?\{([^}]*)\}\s*from\s+(['"][^'"]+['"])\s*;?"#)?,
+            // import X from 'm'
+            r(r#"(?m)^(\s*)import\s+([\w$]+)\s+from\s+(['"][^'"]+['"])\s*;?"#)?,
+            // export const|let|var NAME
+            r(r"(?m)^(\s*)export\s+(const|let|var)\s+([\w$]+)")?,
+            // export [async] function NAME
+            r(r"(?m)^(\s*)export\s+((?:async\s+)?function\s*\*?\s*([\w$]+))")?,
+            // export default
+            r(r"(?m)^(\s*)export\s+default\s+")?,
+            // export { a, b as c };
+            r(r"(?m)^(\s*)export\s*\{([^}]*)\}\s*;?")?,
+        ])
+    }) else {
+        return std::borrow::Cow::Borrowed(source);
+    };
+    if !p.iter().any(|re| re.is_match(source)) {
+        return std::borrow::Cow::Borrowed(source);
+    }
+    let named = |list: &str, sep: &str| -> String {
+        list.split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| match s.split_once(" as ") {
+                Some((a, b)) => format!("{}{sep}{}", a.trim(), b.trim()),
+                None => s.to_owned(),
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut trailer = Vec::new();
+    let s = p[0].replace_all(source, "${1}const ${2} = require(${3});");
+    let s = p[1].replace_all(&s, |c: &regex::Captures<'_>| {
+        let module = &c[4];
+        let default = c
+            .get(2)
+            .map(|d| {
+                format!(
+                    "const {} = __cfedge_default(require({module})); ",
+                    d.as_str()
+                )
+            })
+            .unwrap_or_default();
+        format!(
+            "{}{default}const {{ {} }} = require({module});",
+            &c[1],
+            named(&c[3], ": ")
+        )
+    });
+    let s = p[2].replace_all(&s, "${1}const ${2} = __cfedge_default(require(${3}));");
+    let s = p[3].replace_all(&s, "${1}${2} ${3} = exports.${3}");
+    let s = p[4].replace_all(&s, |c: &regex::Captures<'_>| {
+        trailer.push(format!("exports.{0} = {0};", &c[3]));
+        format!("{}{}", &c[1], &c[2])
+    });
+    let s = p[5].replace_all(&s, "${1}module.exports.default = ");
+    let s = p[6].replace_all(&s, |c: &regex::Captures<'_>| {
+        let pairs: Vec<String> = c[2]
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| match s.split_once(" as ") {
+                Some((local, exported)) => format!("{}: {}", exported.trim(), local.trim()),
+                None => s.to_owned(),
+            })
+            .collect();
+        format!(
+            "{}Object.assign(exports, {{ {} }});",
+            &c[1],
+            pairs.join(", ")
+        )
+    });
+    let mut out = String::from(
+        "const __cfedge_default = (m) => (m && m.default !== undefined ? m.default : m); ",
+    );
+    out.push_str(&s);
+    for t in trailer {
+        out.push('\n');
+        out.push_str(&t);
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// Compile the module factory. The header sits on the first line of the
+/// source, so line numbers in errors are the file's own.
+fn compile_factory(source: &str, ctx: &mut Context) -> Result<JsObject, SourceError> {
+    let source = esm_to_commonjs(source);
+    let wrapped = format!("(function ({FACTORY_PARAMS}) {{{source}\n}})");
+    let value = ctx
+        .eval(Source::from_bytes(wrapped.as_bytes()))
+        .map_err(|e| source_error(&e, ctx, FACTORY_PARAMS.len() + 15))?;
+    value.as_callable().ok_or_else(|| SourceError {
+        line: None,
+        column: None,
+        message: "the handler source does not compile to a module".into(),
+    })
+}
+
+/// Turn a boa syntax error into a [`SourceError`], pulling "line X, col Y"
+/// out of boa's message and correcting the column on line 1 for the header.
+fn source_error(e: &JsError, ctx: &mut Context, header_len: usize) -> SourceError {
+    let message = describe(e, ctx);
+    let (mut line, mut column) = (None, None);
+    if let Some(i) = message.find("line ") {
+        let rest = &message[i + 5..];
+        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        line = digits.parse::<usize>().ok();
+        if let Some(j) = rest.find("col") {
+            let rest = rest[j..].trim_start_matches(|c: char| !c.is_ascii_digit());
+            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            column = digits.parse::<usize>().ok();
+        }
+    }
+    if line == Some(1) {
+        column = column.map(|c| c.saturating_sub(header_len).max(1));
+    }
+    SourceError {
+        line,
+        column,
+        message,
+    }
+}
+
+/// Drive the job queue and timers until the invocation settles.
+fn drive(state: &JsObject, ctx: &mut Context, deadline: Instant) -> EngineOutcome {
+    loop {
+        if let Err(e) = ctx.run_jobs() {
+            return EngineOutcome::Error(describe(&e, ctx));
+        }
+        match settled(state, ctx) {
+            Ok(Some(outcome)) => return outcome,
+            Ok(None) => {}
+            Err(e) => return EngineOutcome::Error(describe(&e, ctx)),
+        }
+        let next = state
+            .get(js_string!("nextTimer"), ctx)
+            .and_then(|f| call_method(&f, state, ctx))
+            .and_then(|v| v.to_number(ctx));
+        let next = match next {
+            Ok(n) => n,
+            Err(e) => return EngineOutcome::Error(describe(&e, ctx)),
+        };
+        if next < 0.0 {
+            // The event loop is empty and nothing was returned: Node.js
+            // Lambda answers `null` (a non-async handler's return value is ignored).
+            return EngineOutcome::Result(serde_json::Value::Null);
+        }
+        let wait = Duration::from_millis(next as u64);
+        let now = Instant::now();
+        if now + wait >= deadline {
+            std::thread::sleep(deadline.saturating_duration_since(now));
+            return EngineOutcome::Timeout;
+        }
+        std::thread::sleep(wait);
+        if let Err(e) = state
+            .get(js_string!("fireTimer"), ctx)
+            .and_then(|f| call_method(&f, state, ctx))
+        {
+            return EngineOutcome::Error(describe(&e, ctx));
+        }
+    }
+}
+
+/// The outcome once `done` is set.
+fn settled(state: &JsObject, ctx: &mut Context) -> JsResult<Option<EngineOutcome>> {
+    if !state.get(js_string!("done"), ctx)?.to_boolean() {
+        return Ok(None);
+    }
+    let error = state.get(js_string!("error"), ctx)?;
+    if !error.is_undefined() {
+        return Ok(Some(EngineOutcome::Error(
+            error.to_string(ctx)?.to_std_string_escaped(),
+        )));
+    }
+    let result = state.get(js_string!("result"), ctx)?;
+    Ok(Some(EngineOutcome::Result(
+        result.to_json(ctx)?.unwrap_or(serde_json::Value::Null),
+    )))
+}
+
+fn read_logs(state: &JsObject, ctx: &mut Context) -> Vec<String> {
+    let Ok(logs) = state.get(js_string!("logs"), ctx) else {
+        return Vec::new();
+    };
+    match logs.to_json(ctx) {
+        Ok(Some(serde_json::Value::Array(a))) => a
+            .into_iter()
+            .map(|v| match v {
+                serde_json::Value::String(s) => s,
+                other => other.to_string(),
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// A readable message for an error that escaped JS (including runtime limits).
+fn describe(e: &JsError, ctx: &mut Context) -> String {
+    if let Some(engine) = e.as_engine() {
+        return format!("runtime limit exceeded: {engine}");
+    }
+    match e.try_native(ctx) {
+        Ok(native) => {
+            let kind = native.kind().to_string();
+            format!("{kind}: {}", native.message())
+        }
+        Err(_) => e.to_string(),
+    }
+}
+
+fn call_fn(f: &JsValue, args: &[JsValue], ctx: &mut Context) -> JsResult<JsValue> {
+    let f = f
+        .as_callable()
+        .ok_or_else(|| JsNativeError::typ().with_message("not a function"))?;
+    f.call(&JsValue::undefined(), args, ctx)
+}
+
+fn call_method(f: &JsValue, this: &JsObject, ctx: &mut Context) -> JsResult<JsValue> {
+    let f = f
+        .as_callable()
+        .ok_or_else(|| JsNativeError::typ().with_message("not a function"))?;
+    f.call(&this.clone().into(), &[], ctx)
+}
+
+// === natives ===
+
+/// The native helpers the prelude builds `Buffer` and `crypto` on.
+fn natives(ctx: &mut Context) -> JsObject {
+    let mut o = ObjectInitializer::new(ctx);
+    o.function(
+        NativeFunction::from_fn_ptr(utf8_encode),
+        js_string!("utf8Encode"),
+        1,
+    );
+    o.function(
+        NativeFunction::from_fn_ptr(utf8_decode),
+        js_string!("utf8Decode"),
+        1,
+    );
+    o.function(
+        NativeFunction::from_fn_ptr(latin1_encode),
+        js_string!("latin1Encode"),
+        1,
+    );
+    o.function(
+        NativeFunction::from_fn_ptr(latin1_decode),
+        js_string!("latin1Decode"),
+        1,
+    );
+    o.function(
+        NativeFunction::from_fn_ptr(hex_encode),
+        js_string!("hexEncode"),
+        1,
+    );
+    o.function(
+        NativeFunction::from_fn_ptr(hex_decode),
+        js_string!("hexDecode"),
+        1,
+    );
+    o.function(
+        NativeFunction::from_fn_ptr(base64_encode),
+        js_string!("base64Encode"),
+        2,
+    );
+    o.function(
+        NativeFunction::from_fn_ptr(base64_decode),
+        js_string!("base64Decode"),
+        1,
+    );
+    o.function(NativeFunction::from_fn_ptr(digest), js_string!("digest"), 2);
+    o.function(NativeFunction::from_fn_ptr(hmac), js_string!("hmac"), 3);
+    o.function(
+        NativeFunction::from_fn_ptr(rsa_verify),
+        js_string!("rsaVerify"),
+        4,
+    );
+    o.function(
+        NativeFunction::from_fn_ptr(random_bytes),
+        js_string!("randomBytes"),
+        1,
+    );
+    o.build()
+}
+
+fn arg_string(args: &[JsValue], i: usize, ctx: &mut Context) -> JsResult<String> {
+    Ok(args
+        .get(i)
+        .cloned()
+        .unwrap_or_default()
+        .to_string(ctx)?
+        .to_std_string_escaped())
+}
+
+/// The bytes of a typed array or ArrayBuffer argument.
+fn arg_bytes(args: &[JsValue], i: usize, ctx: &mut Context) -> JsResult<Vec<u8>> {
+    let not_bytes = || JsNativeError::typ().with_message("expected a Buffer or Uint8Array");
+    let obj = args
+        .get(i)
+        .and_then(JsValue::as_object)
+        .ok_or_else(not_bytes)?;
+    if let Ok(ab) = JsArrayBuffer::from_object(obj.clone()) {
+        return ab.to_vec().ok_or_else(|| not_bytes().into());
+    }
+    let arr = JsUint8Array::from_object(obj)?;
+    let offset = arr.byte_offset(ctx)?;
+    let len = arr.byte_length(ctx)?;
+    let buffer = arr.buffer(ctx)?.as_object().ok_or_else(not_bytes)?;
+    let data = JsArrayBuffer::from_object(buffer)?
+        .to_vec()
+        .ok_or_else(not_bytes)?;
+    data.get(offset..offset + len)
+        .map(<[u8]>::to_vec)
+        .ok_or_else(|| not_bytes().into())
+}
+
+fn bytes_value(bytes: Vec<u8>, ctx: &mut Context) -> JsResult<JsValue> {
+    Ok(JsUint8Array::from_iter(bytes, ctx)?.into())
+}
+
+fn utf8_encode(_: &JsValue, args: &[JsValue], ctx: &mut Context) -> JsResult<JsValue> {
+    let s = args.first().cloned().unwrap_or_default().to_string(ctx)?;
+    // Lone surrogates become U+FFFD, as Node.js does.
+    let s = String::from_utf16_lossy(&s.to_vec());
+    bytes_value(s.into_bytes(), ctx)
+}
+
+fn utf8_decode(_: &JsValue, args: &[JsValue], ctx: &mut Context) -> JsResult<JsValue> {
+    let b = arg_bytes(args, 0, ctx)?;
+    Ok(JsString::from(String::from_utf8_lossy(&b).as_ref()).into())
+}
+
+fn latin1_encode(_: &JsValue, args: &[JsValue], ctx: &mut Context) -> JsResult<JsValue> {
+    let s = args.first().cloned().unwrap_or_default().to_string(ctx)?;
+    let bytes = s.to_vec().into_iter().map(|u| u as u8).collect();
+    bytes_value(bytes, ctx)
+}
+
+fn latin1_decode(_: &JsValue, args: &[JsValue], ctx: &mut Context) -> JsResult<JsValue> {
+    let b = arg_bytes(args, 0, ctx)?;
+    let units: Vec<u16> = b.into_iter().map(u16::from).collect();
+    Ok(JsString::from(&units[..]).into())
+}
+
+fn hex_encode(_: &JsValue, args: &[JsValue], ctx: &mut Context) -> JsResult<JsValue> {
+    let b = arg_bytes(args, 0, ctx)?;
+    Ok(JsString::from(hex::encode(b).as_str()).into())
+}
+
+fn hex_decode(_: &JsValue, args: &[JsValue], ctx: &mut Context) -> JsResult<JsValue> {
+    // Node.js decodes hex up to the first invalid pair.
+    let s = arg_string(args, 0, ctx)?;
+    let mut out = Vec::with_capacity(s.len() / 2);
+    for pair in s.as_bytes().chunks_exact(2) {
+        match hex::decode(pair) {
+            Ok(b) => out.extend(b),
+            Err(_) => break,
+        }
+    }
+    bytes_value(out, ctx)
+}
+
+fn base64_encode(_: &JsValue, args: &[JsValue], ctx: &mut Context) -> JsResult<JsValue> {
+    let b = arg_bytes(args, 0, ctx)?;
+    let url = args.get(1).is_some_and(JsValue::to_boolean);
+    let s = if url {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
+    } else {
+        base64::engine::general_purpose::STANDARD.encode(b)
+    };
+    Ok(JsString::from(s.as_str()).into())
+}
+
+/// Node.js-lenient base64: both alphabets, padding optional, other characters skipped.
+pub fn lenient_base64_decode(s: &str) -> Vec<u8> {
+    let mut clean: Vec<u8> = s
+        .bytes()
+        .take_while(|&b| b != b'=')
+        .filter_map(|b| match b {
+            b'-' => Some(b'+'),
+            b'_' => Some(b'/'),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'+' | b'/' => Some(b),
+            _ => None,
+        })
+        .collect();
+    if clean.len() % 4 == 1 {
+        clean.pop();
+    }
+    base64::engine::general_purpose::STANDARD_NO_PAD
+        .decode(&clean)
+        .unwrap_or_default()
+}
+
+fn base64_decode(_: &JsValue, args: &[JsValue], ctx: &mut Context) -> JsResult<JsValue> {
+    let s = arg_string(args, 0, ctx)?;
+    bytes_value(lenient_base64_decode(&s), ctx)
+}
+
+fn hash_bytes<D: Digest>(data: &[u8]) -> Vec<u8> {
+    D::digest(data).to_vec()
+}
+
+fn hmac_bytes<M: Mac + hmac::digest::KeyInit>(key: &[u8], data: &[u8]) -> Vec<u8> {
+    match <M as hmac::digest::KeyInit>::new_from_slice(key) {
+        Ok(mut m) => {
+            m.update(data);
+            m.finalize().into_bytes().to_vec()
+        }
+        Err(_) => Vec::new(),
+    }
+}
+
+fn digest(_: &JsValue, args: &[JsValue], ctx: &mut Context) -> JsResult<JsValue> {
+    let alg = arg_string(args, 0, ctx)?;
+    let data = arg_bytes(args, 1, ctx)?;
+    let out = match alg.as_str() {
+        "md5" => hash_bytes::<md5::Md5>(&data),
+        "sha1" => hash_bytes::<sha1::Sha1>(&data),
+        "sha224" => hash_bytes::<sha2::Sha224>(&data),
+        "sha256" => hash_bytes::<sha2::Sha256>(&data),
+        "sha384" => hash_bytes::<sha2::Sha384>(&data),
+        "sha512" => hash_bytes::<sha2::Sha512>(&data),
+        _ => {
+            return Err(JsNativeError::error()
+                .with_message(format!("Digest method not supported: {alg}"))
+                .into())
+        }
+    };
+    bytes_value(out, ctx)
+}
+
+fn hmac(_: &JsValue, args: &[JsValue], ctx: &mut Context) -> JsResult<JsValue> {
+    let alg = arg_string(args, 0, ctx)?;
+    let key = arg_bytes(args, 1, ctx)?;
+    let data = arg_bytes(args, 2, ctx)?;
+    let out = match alg.as_str() {
+        "md5" => hmac_bytes::<Hmac<md5::Md5>>(&key, &data),
+        "sha1" => hmac_bytes::<Hmac<sha1::Sha1>>(&key, &data),
+        "sha224" => hmac_bytes::<Hmac<sha2::Sha224>>(&key, &data),
+        "sha256" => hmac_bytes::<Hmac<sha2::Sha256>>(&key, &data),
+        "sha384" => hmac_bytes::<Hmac<sha2::Sha384>>(&key, &data),
+        "sha512" => hmac_bytes::<Hmac<sha2::Sha512>>(&key, &data),
+        _ => {
+            return Err(JsNativeError::error()
+                .with_message(format!("Invalid digest: {alg}"))
+                .into())
+        }
+    };
+    bytes_value(out, ctx)
+}
+
+/// `rsaVerify(alg, pem, data, signature)`: RSASSA-PKCS1-v1_5 with an SPKI
+/// (`BEGIN PUBLIC KEY`) or PKCS#1 (`BEGIN RSA PUBLIC KEY`) PEM key.
+fn rsa_verify(_: &JsValue, args: &[JsValue], ctx: &mut Context) -> JsResult<JsValue> {
+    use rsa::pkcs1::DecodeRsaPublicKey;
+    use rsa::pkcs8::DecodePublicKey;
+    use rsa::signature::Verifier;
+    let alg = arg_string(args, 0, ctx)?;
+    let pem = arg_string(args, 1, ctx)?;
+    let data = arg_bytes(args, 2, ctx)?;
+    let sig = arg_bytes(args, 3, ctx)?;
+    let key = rsa::RsaPublicKey::from_public_key_pem(pem.trim())
+        .or_else(|_| rsa::RsaPublicKey::from_pkcs1_pem(pem.trim()))
+        .map_err(|_| {
+            JsNativeError::error()
+                .with_message("unsupported key: expected an RSA public key in PEM form")
+        })?;
+    let Ok(sig) = rsa::pkcs1v15::Signature::try_from(sig.as_slice()) else {
+        return Ok(false.into());
+    };
+    fn check<D>(key: rsa::RsaPublicKey, data: &[u8], sig: &rsa::pkcs1v15::Signature) -> bool
+    where
+        D: Digest + rsa::pkcs8::AssociatedOid,
+    {
+        rsa::pkcs1v15::VerifyingKey::<D>::new(key)
+            .verify(data, sig)
+            .is_ok()
+    }
+    let ok = match alg.as_str() {
+        "sha1" => check::<sha1::Sha1>(key, &data, &sig),
+        "sha224" => check::<sha2::Sha224>(key, &data, &sig),
+        "sha256" => check::<sha2::Sha256>(key, &data, &sig),
+        "sha384" => check::<sha2::Sha384>(key, &data, &sig),
+        "sha512" => check::<sha2::Sha512>(key, &data, &sig),
+        _ => {
+            return Err(JsNativeError::error()
+                .with_message(format!("Invalid digest: {alg}"))
+                .into())
+        }
+    };
+    Ok(ok.into())
+}
+
+fn random_bytes(_: &JsValue, args: &[JsValue], ctx: &mut Context) -> JsResult<JsValue> {
+    let n = args.first().cloned().unwrap_or_default().to_u32(ctx)? as usize;
+    if n > 65_536 {
+        return Err(JsNativeError::range()
+            .with_message("randomBytes: size too large")
+            .into());
+    }
+    let mut out = vec![0u8; n];
+    rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut out);
+    bytes_value(out, ctx)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn run(src: &str, event: serde_json::Value) -> EngineInvocation {
+        let mut e = LambdaEngine::new(src, "handler").unwrap();
+        let info = InvokeInfo {
+            function_name: "f".into(),
+            request_id: "r1".into(),
+        };
+        e.invoke(&event, &info, Instant::now() + Duration::from_secs(5))
+    }
+
+    fn result(src: &str) -> serde_json::Value {
+        match run(src, json!({})).outcome {
+            EngineOutcome::Result(v) => v,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn async_handler_result() {
+        let r = run(
+            "exports.handler = async (event) => ({ uri: event.uri + '!' });",
+            json!({"uri": "/a"}),
+        );
+        assert_eq!(r.outcome, EngineOutcome::Result(json!({"uri": "/a!"})));
+    }
+
+    #[test]
+    fn callback_and_module_exports_styles() {
+        assert_eq!(
+            result("module.exports.handler = (e, c, cb) => { cb(null, {ok: 1}); };"),
+            json!({"ok": 1})
+        );
+        assert_eq!(
+            result("module.exports = { handler(e, c, cb) { setTimeout(() => cb(null, 'late'), 5); } };"),
+            json!("late")
+        );
+    }
+
+    #[test]
+    fn sync_return_without_callback_is_null_as_in_node() {
+        assert_eq!(
+            result("exports.handler = () => ({ a: 1 });"),
+            serde_json::Value::Null
+        );
+    }
+
+    #[test]
+    fn errors_of_every_style() {
+        for src in [
+            "exports.handler = () => { throw new TypeError('boom'); };",
+            "exports.handler = async () => { throw new TypeError('boom'); };",
+            "exports.handler = (e, c, cb) => cb(new TypeError('boom'));",
+            "exports.handler = () => Promise.reject(new TypeError('boom'));",
+        ] {
+            match run(src, json!({})).outcome {
+                EngineOutcome::Error(m) => assert_eq!(m, "TypeError: boom", "{src}"),
+                other => panic!("{src}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn missing_handler_is_an_error() {
+        match run("exports.other = () => 1;", json!({})).outcome {
+            EngineOutcome::Error(m) => assert!(m.contains("HandlerNotFound"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn runaway_loop_is_stopped_by_runtime_limits() {
+        let mut e =
+            LambdaEngine::new("exports.handler = () => { while (true) {} };", "handler").unwrap();
+        e.set_loop_iteration_limit(1_000_000);
+        let info = InvokeInfo {
+            function_name: "f".into(),
+            request_id: "r".into(),
+        };
+        match e
+            .invoke(&json!({}), &info, Instant::now() + Duration::from_secs(60))
+            .outcome
+        {
+            EngineOutcome::Error(m) => assert!(m.contains("runtime limit"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn timers_past_the_deadline_time_out() {
+        let mut e = LambdaEngine::new(
+            "exports.handler = (e, c, cb) => { setTimeout(() => cb(null, 1), 10000); };",
+            "handler",
+        )
+        .unwrap();
+        let info = InvokeInfo {
+            function_name: "f".into(),
+            request_id: "r".into(),
+        };
+        let r = e.invoke(
+            &json!({}),
+            &info,
+            Instant::now() + Duration::from_millis(20),
+        );
+        assert_eq!(r.outcome, EngineOutcome::Timeout);
+    }
+
+    #[test]
+    fn top_level_state_does_not_leak_between_invocations() {
+        let mut e = LambdaEngine::new(
+            "let n = 0; exports.handler = async () => { n += 1; return n; };",
+            "handler",
+        )
+        .unwrap();
+        let info = InvokeInfo {
+            function_name: "f".into(),
+            request_id: "r".into(),
+        };
+        for _ in 0..3 {
+            let r = e.invoke(&json!({}), &info, Instant::now() + Duration::from_secs(1));
+            assert_eq!(r.outcome, EngineOutcome::Result(json!(1)));
+        }
+    }
+
+    #[test]
+    fn globals_do_not_leak_between_invocations() {
+        let mut e = LambdaEngine::new(
+            "exports.handler = async () => { globalThis.n = (globalThis.n || 0) + 1; leaked = (typeof leaked === 'undefined' ? 0 : leaked) + 1; return [globalThis.n, leaked]; };",
+            "handler",
+        )
+        .unwrap();
+        let info = InvokeInfo {
+            function_name: "f".into(),
+            request_id: "r".into(),
+        };
+        for _ in 0..3 {
+            let r = e.invoke(&json!({}), &info, Instant::now() + Duration::from_secs(1));
+            assert_eq!(r.outcome, EngineOutcome::Result(json!([1, 1])));
+        }
+    }
+
+    #[test]
+    fn console_is_captured() {
+        let r = run(
+            "exports.handler = async () => { console.log('a %s', 'b', {c: 1}); console.error(new Error('x')); return 1; };",
+            json!({}),
+        );
+        assert_eq!(r.logs[0], "INFO\ta b {\"c\":1}");
+        assert!(r.logs[1].starts_with("ERROR\t"), "{:?}", r.logs);
+    }
+
+    #[test]
+    fn context_object() {
+        assert_eq!(
+            result("exports.handler = async (e, ctx) => [ctx.functionName, ctx.awsRequestId, ctx.getRemainingTimeInMillis() > 1000];"),
+            json!(["f", "r1", true])
+        );
+    }
+
+    #[test]
+    fn crypto_hashes_and_hmacs_match_node() {
+        assert_eq!(
+            result(
+                r#"const c = require('crypto'); exports.handler = async () => [
+                c.createHash('md5').update('abc').digest('hex'),
+                c.createHash('sha1').update('abc').digest('hex'),
+                c.createHash('sha256').update('a').update('bc').digest('base64'),
+                c.createHmac('sha256', 'key').update('The quick brown fox jumps over the lazy dog').digest('hex'),
+                require('node:crypto').createHash('sha256').update(Buffer.from('abc')).digest().length,
+            ];"#
+            ),
+            json!([
+                "900150983cd24fb0d6963f7d28e17f72",
+                "a9993e364706816aba3e25717850c26c9cd0d89d",
+                "ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0=",
+                "f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8",
+                32
+            ])
+        );
+    }
+
+    #[test]
+    fn rs256_signatures_verify_with_node_crypto_api() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/functions/lambda-jwt-rs256");
+        let pem = std::fs::read_to_string(format!("{dir}/public-key.pem")).unwrap();
+        let tokens: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(format!("{dir}/tokens.json")).unwrap())
+                .unwrap();
+        let src = format!(
+            r#"const crypto = require('crypto');
+            const PEM = {pem};
+            const check = (t) => {{ const [h, p, s] = t.split('.');
+                return [crypto.verify('RSA-SHA256', Buffer.from(h + '.' + p), crypto.createPublicKey(PEM), Buffer.from(s, 'base64url')),
+                        crypto.createVerify('RSA-SHA256').update(h + '.' + p).verify(PEM, s, 'base64url')]; }};
+            exports.handler = async () => [check({valid}), check({bad})];"#,
+            pem = serde_json::to_string(&pem).unwrap(),
+            valid = tokens["valid"],
+            bad = tokens["bad"],
+        );
+        assert_eq!(result(&src), json!([[true, true], [false, false]]));
+    }
+
+    #[test]
+    fn buffer_basics() {
+        assert_eq!(
+            result(
+                r#"exports.handler = async () => [
+                Buffer.from('héllo').toString('base64'),
+                Buffer.from('aGVsbG8gd29ybGQ', 'base64').toString(),
+                Buffer.from('eyJhIjoxfQ', 'base64url').toString('utf8'),
+                String(Buffer.from('ff00', 'hex')[0]),
+                Buffer.concat([Buffer.from('a'), Buffer.from('b')]).toString(),
+                Buffer.from('abc').slice(1).toString(),
+                Buffer.isBuffer(Buffer.alloc(2)),
+                Buffer.byteLength('é'),
+                Buffer.from([104, 105]).toString('latin1'),
+                atob(btoa('hi')),
+                new TextDecoder().decode(new TextEncoder().encode('ok')),
+            ];"#
+            ),
+            json!([
+                "aMOpbGxv",
+                "hello world",
+                "{\"a\":1}",
+                "255",
+                "ab",
+                "bc",
+                true,
+                2,
+                "hi",
+                "hi",
+                "ok"
+            ])
+        );
+    }
+
+    #[test]
+    fn querystring_and_url() {
+        assert_eq!(
+            result(
+                r#"const qs = require('querystring'); const url = require('url');
+            exports.handler = async () => {
+                const p = qs.parse('a=1&b=x%20y&a=2&c');
+                const u = new URL('https://Example.com:443/a/../b?x=1&y=2#h');
+                u.searchParams.set('x', '3');
+                const s = new URLSearchParams({ q: 'a b', r: '&' });
+                const legacy = url.parse('/path/to?k=v', true);
+                return [p.a, p.b, p.c, qs.stringify({ z: ['1', '2'], w: 'a b' }),
+                        u.href, u.host, u.pathname, s.toString(), s.get('r'),
+                        legacy.pathname, legacy.query.k];
+            };"#
+            ),
+            json!([
+                ["1", "2"],
+                "x y",
+                "",
+                "z=1&z=2&w=a%20b",
+                "https://example.com/b?x=3&y=2#h",
+                "example.com",
+                "/b",
+                "q=a+b&r=%26",
+                "&",
+                "/path/to",
+                "v"
+            ])
+        );
+    }
+
+    #[test]
+    fn unknown_module_is_a_clear_error() {
+        match run(
+            "const fs = require('fs'); exports.handler = async () => 1;",
+            json!({}),
+        )
+        .outcome
+        {
+            EngineOutcome::Error(m) => assert!(m.contains("Cannot find module 'fs'"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn es_module_handlers_run() {
+        for src in [
+            "import crypto from 'crypto';\nexport const handler = async (e) => crypto.createHash('md5').update('abc').digest('hex');",
+            "import { createHash as h } from 'node:crypto';\nexport async function handler(e) { return h('md5').update('abc').digest('hex'); }",
+            "import * as c from 'crypto';\nconst handler = async () => c.createHash('md5').update('abc').digest('hex');\nexport { handler };",
+            "import qs from 'querystring';\nexport default { handler: async () => require('crypto').createHash('md5').update('abc').digest('hex') };",
+        ] {
+            match run(src, json!({})).outcome {
+                EngineOutcome::Result(v) => assert_eq!(v, json!("900150983cd24fb0d6963f7d28e17f72"), "{src}"),
+                other => panic!("{src}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn syntax_errors_carry_the_file_line() {
+        let e = check_source("exports.handler = async () => {\n  return 1 +;\n};").unwrap_err();
+        assert_eq!(e.line, Some(2), "{e:?}");
+    }
+}

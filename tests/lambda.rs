@@ -1,0 +1,526 @@
+//! Lambda@Edge through its library API, in both runtimes: the four stages,
+//! failures the CloudFront way (spec §5.4), time budgets, the concurrency
+//! limit, crashed and hung workers, and config errors. These use real time
+//! (handlers run on other threads and processes) with millisecond budgets;
+//! no test waits on a sleep to observe something.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests fail loudly"
+)]
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use bytes::Bytes;
+use cfedge::config::Config;
+use cfedge::error::EdgeError;
+use cfedge::lambda_edge::{
+    EventConfig, EventOrigin, LambdaError, LambdaFunction, LambdaSpec, RequestOutcome, RuntimeKind,
+};
+use cfedge::origin::OriginOverride;
+use cfedge::viewer::{ViewerProtocol, ViewerRequest};
+use http::{HeaderMap, HeaderValue, StatusCode};
+
+const RUNTIMES: [RuntimeKind; 2] = [RuntimeKind::Embedded, RuntimeKind::Nodejs];
+
+fn handler_file(src: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("index.js");
+    std::fs::write(&path, src).unwrap();
+    (dir, path)
+}
+
+/// A function running `src`; keep the TempDir alive while it runs.
+fn function(
+    src: &str,
+    runtime: RuntimeKind,
+    f: impl FnOnce(&mut LambdaSpec),
+) -> (tempfile::TempDir, LambdaFunction) {
+    let (dir, path) = handler_file(src);
+    let mut spec = LambdaSpec::new("t", path, runtime);
+    spec.workers = 1;
+    f(&mut spec);
+    (dir, LambdaFunction::start(spec).unwrap())
+}
+
+fn cx() -> EventConfig<'static> {
+    EventConfig {
+        distribution_domain_name: "d1.cloudfront.net",
+        distribution_id: "EDIST",
+        request_id: "req-1",
+    }
+}
+
+fn request() -> ViewerRequest {
+    let mut headers = HeaderMap::new();
+    headers.insert("host", HeaderValue::from_static("www.example.com"));
+    headers.insert("x-latin", HeaderValue::from_bytes(b"caf\xe9").unwrap());
+    headers.insert("x-forwarded-proto", HeaderValue::from_static("https"));
+    headers.insert("accept", HeaderValue::from_static("*/*"));
+    ViewerRequest {
+        method: http::Method::POST,
+        version: http::Version::HTTP_11,
+        protocol: ViewerProtocol::Https,
+        uri: "/a".into(),
+        querystring: Some("x=1".into()),
+        headers,
+        client_addr: "198.51.100.7:5000".parse().unwrap(),
+    }
+}
+
+fn origin() -> EventOrigin {
+    EventOrigin::Custom {
+        domain_name: "origin.example.com".into(),
+        port: 443,
+        https: true,
+        path: "".into(),
+        read_timeout: Duration::from_secs(30),
+        keepalive_timeout: Duration::from_secs(5),
+        custom_headers: vec![],
+    }
+}
+
+fn continued(o: Result<RequestOutcome, LambdaError>) -> cfedge::lambda_edge::ContinueRequest {
+    match o {
+        Ok(RequestOutcome::Continue(c)) => c,
+        other => panic!("expected Continue, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn viewer_request_changes_are_applied() {
+    let src = r#"exports.handler = async (event) => {
+        const cf = event.Records[0].cf;
+        const r = cf.request;
+        if (cf.config.eventType !== 'viewer-request' || cf.config.distributionId !== 'EDIST'
+            || cf.config.requestId !== 'req-1' || r.clientIp !== '198.51.100.7'
+            || r.method !== 'POST' || r.querystring !== 'x=1' || r.headers['x-forwarded-proto']
+            || r.headers['x-latin'][0].value !== 'café' || r.origin) throw new Error('bad event ' + JSON.stringify(cf));
+        r.uri = '/b';
+        r.querystring = 'y=2';
+        r.headers['x-added'] = [{ value: 'yes' }];
+        delete r.headers.accept;
+        return r;
+    };"#;
+    for rt in RUNTIMES {
+        let (_d, f) = function(src, rt, |_| {});
+        let c = continued(f.viewer_request(&cx(), &request(), None).await);
+        assert_eq!(c.request.uri, "/b", "{rt:?}");
+        assert_eq!(c.request.querystring.as_deref(), Some("y=2"));
+        assert_eq!(c.request.headers["x-added"], "yes");
+        assert!(c.request.headers.get("accept").is_none());
+        // Unchanged ISO-8859-1 values keep their original bytes; hidden headers stay.
+        assert_eq!(c.request.headers["x-latin"].as_bytes(), b"caf\xe9");
+        assert_eq!(c.request.headers["x-forwarded-proto"], "https");
+        assert!(c.origin.is_none() && c.body.is_none());
+    }
+}
+
+#[tokio::test]
+async fn generated_response_at_viewer_request() {
+    let src = r#"exports.handler = (e, c, cb) => cb(null, { status: '302', statusDescription: 'Found',
+        headers: { location: [{ key: 'Location', value: 'https://x.example/' }] } });"#;
+    for rt in RUNTIMES {
+        let (_d, f) = function(src, rt, |_| {});
+        match f.viewer_request(&cx(), &request(), None).await {
+            Ok(RequestOutcome::Respond(g)) => {
+                assert_eq!(g.status, StatusCode::FOUND);
+                assert_eq!(g.headers["location"], "https://x.example/");
+                assert_eq!(g.status_description.as_deref(), Some("Found"));
+            }
+            other => panic!("{rt:?}: {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn origin_request_sees_the_origin_and_can_move_it() {
+    let src = r#"exports.handler = async (event) => {
+        const r = event.Records[0].cf.request;
+        if (r.origin.custom.domainName !== 'origin.example.com') throw new Error('no origin');
+        r.origin = { custom: { domainName: 'other.example.com', port: 8443, protocol: 'https',
+            path: '/v2', sslProtocols: ['TLSv1.2'], readTimeout: 10, keepaliveTimeout: 5, customHeaders: {} } };
+        r.headers.host = [{ key: 'Host', value: 'other.example.com' }];
+        return r;
+    };"#;
+    for rt in RUNTIMES {
+        let (_d, f) = function(src, rt, |_| {});
+        let c = continued(f.origin_request(&cx(), &request(), &origin(), None).await);
+        let Some(OriginOverride::Custom(o)) = c.origin else {
+            panic!("{rt:?}: no override")
+        };
+        assert_eq!(o.domain_name.as_deref(), Some("other.example.com"));
+        assert_eq!(o.host_header.as_deref(), Some("other.example.com"));
+        assert_eq!((o.port, o.https), (Some(8443), Some(true)));
+        assert_eq!(o.origin_path.as_deref(), Some("/v2"));
+        assert_eq!(o.read_timeout, Some(Duration::from_secs(10)));
+    }
+}
+
+#[tokio::test]
+async fn include_body_truncates_and_replace_sends_the_new_body() {
+    let src = r#"exports.handler = async (event) => {
+        const r = event.Records[0].cf.request;
+        const len = Buffer.from(r.body.data, 'base64').length;
+        r.body.action = 'replace';
+        r.body.encoding = 'text';
+        r.body.data = r.body.inputTruncated + ':' + len;
+        return r;
+    };"#;
+    let big = Bytes::from(vec![b'a'; 50_000]);
+    for rt in RUNTIMES {
+        let (_d, f) = function(src, rt, |_| {});
+        let c = continued(f.viewer_request(&cx(), &request(), Some(&big)).await);
+        assert_eq!(c.body.as_deref(), Some(&b"true:40960"[..]), "{rt:?}");
+        let c = continued(
+            f.origin_request(&cx(), &request(), &origin(), Some(&big))
+                .await,
+        );
+        assert_eq!(c.body.as_deref(), Some(&b"false:50000"[..]), "{rt:?}");
+    }
+}
+
+#[tokio::test]
+async fn origin_response_changes_status_headers_and_body() {
+    let src = r#"exports.handler = async (event) => {
+        const res = event.Records[0].cf.response;
+        if (res.status !== '404' || res.statusDescription !== 'Not Found') throw new Error(JSON.stringify(res));
+        res.status = '200';
+        res.statusDescription = 'OK';
+        res.headers['cache-control'] = [{ key: 'Cache-Control', value: 'max-age=10' }];
+        res.body = 'replaced';
+        return res;
+    };"#;
+    let mut headers = HeaderMap::new();
+    headers.insert("content-type", HeaderValue::from_static("text/plain"));
+    for rt in RUNTIMES {
+        let (_d, f) = function(src, rt, |_| {});
+        let r = f
+            .origin_response(
+                &cx(),
+                &request(),
+                Some(&origin()),
+                StatusCode::NOT_FOUND,
+                &headers,
+            )
+            .await
+            .unwrap();
+        assert_eq!(r.status, StatusCode::OK, "{rt:?}");
+        assert_eq!(r.headers["cache-control"], "max-age=10");
+        assert_eq!(r.headers["content-type"], "text/plain");
+        assert_eq!(r.body.as_deref(), Some(&b"replaced"[..]));
+    }
+}
+
+#[tokio::test]
+async fn viewer_response_may_add_headers_but_not_change_the_status() {
+    let ok = r#"exports.handler = async (event) => {
+        const res = event.Records[0].cf.response;
+        res.headers['x-frame-options'] = [{ key: 'X-Frame-Options', value: 'DENY' }];
+        return res;
+    };"#;
+    let bad = r#"exports.handler = async (event) => {
+        const res = event.Records[0].cf.response;
+        res.status = '500';
+        return res;
+    };"#;
+    for rt in RUNTIMES {
+        let (_d, f) = function(ok, rt, |_| {});
+        let r = f
+            .viewer_response(&cx(), &request(), StatusCode::OK, &HeaderMap::new())
+            .await
+            .unwrap();
+        assert_eq!(r.headers["x-frame-options"], "DENY");
+        let (_d, f) = function(bad, rt, |_| {});
+        let e = f
+            .viewer_response(&cx(), &request(), StatusCode::OK, &HeaderMap::new())
+            .await
+            .unwrap_err();
+        assert!(matches!(e, LambdaError::Validation(_)), "{rt:?}: {e}");
+    }
+}
+
+#[tokio::test]
+async fn failures_map_to_cloudfront_statuses() {
+    let cases = [
+        ("exports.handler = async () => { throw new Error('boom'); };", 503, "LambdaExecutionError from cloudfront"),
+        ("exports.handler = (e, c, cb) => cb(new Error('nope'));", 503, "LambdaExecutionError from cloudfront"),
+        ("exports.handler = () => Promise.reject('why');", 503, "LambdaExecutionError from cloudfront"),
+        ("exports.handler = async () => ({ status: '700' });", 502, "LambdaValidationError from cloudfront"),
+        ("exports.handler = async () => 'not an object';", 502, "LambdaValidationError from cloudfront"),
+        ("exports.handler = async (e) => { const r = e.Records[0].cf.request; r.headers['x-cache'] = [{value: 'Hit'}]; return r; };", 502, "LambdaValidationError from cloudfront"),
+        // A non-async handler that never calls back: Node.js answers null, which CloudFront rejects.
+        ("exports.handler = (e) => e.Records[0].cf.request;", 502, "LambdaValidationError from cloudfront"),
+        ("exports.notTheHandler = async () => 1;", 503, "LambdaExecutionError from cloudfront"),
+    ];
+    for rt in RUNTIMES {
+        for (src, status, x_cache) in cases {
+            let (_d, f) = function(src, rt, |_| {});
+            let e = f.viewer_request(&cx(), &request(), None).await.unwrap_err();
+            let a = EdgeError::from(e.clone()).answer();
+            assert_eq!(
+                (a.status.as_u16(), a.x_cache),
+                (status, x_cache),
+                "{rt:?} {src}: {e}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn embedded_busy_loop_past_its_budget_times_out_and_the_worker_is_replaced() {
+    let src = r#"exports.handler = async (event) => {
+        const r = event.Records[0].cf.request;
+        if (r.uri === '/hang') { const end = Date.now() + 30000; while (Date.now() < end) {} }
+        return r;
+    };"#;
+    let (_d, f) = function(src, RuntimeKind::Embedded, |s| {
+        s.timeout = Some(Duration::from_millis(300))
+    });
+    let mut hang = request();
+    hang.uri = "/hang".into();
+    let e = f.viewer_request(&cx(), &hang, None).await.unwrap_err();
+    assert!(
+        matches!(&e, LambdaError::Execution(m) if m.contains("timed out")),
+        "{e}"
+    );
+    // The only worker is stuck in the loop; its replacement serves the next request.
+    continued(f.viewer_request(&cx(), &request(), None).await);
+}
+
+#[tokio::test]
+async fn embedded_infinite_loop_is_bounded() {
+    let (_d, f) = function(
+        "exports.handler = async () => { for (;;) {} };",
+        RuntimeKind::Embedded,
+        |s| s.timeout = Some(Duration::from_millis(500)),
+    );
+    let e = f.viewer_request(&cx(), &request(), None).await.unwrap_err();
+    assert!(matches!(e, LambdaError::Execution(_)), "{e}");
+}
+
+#[tokio::test]
+async fn a_node_worker_stuck_in_a_loop_is_killed_and_replaced() {
+    let src = r#"exports.handler = async (event) => {
+        const r = event.Records[0].cf.request;
+        if (r.uri === '/spin') for (;;) {}
+        return r;
+    };"#;
+    let (_d, f) = function(src, RuntimeKind::Nodejs, |s| {
+        s.timeout = Some(Duration::from_millis(300))
+    });
+    f.warm().await.unwrap();
+    let mut spin = request();
+    spin.uri = "/spin".into();
+    let e = f.viewer_request(&cx(), &spin, None).await.unwrap_err();
+    assert!(
+        matches!(&e, LambdaError::Execution(m) if m.contains("timed out")),
+        "{e}"
+    );
+    continued(f.viewer_request(&cx(), &request(), None).await);
+}
+
+#[tokio::test]
+async fn timers_past_the_budget_time_out_in_both_runtimes() {
+    let src = r#"exports.handler = (e, c, cb) => {
+        const r = e.Records[0].cf.request;
+        if (r.uri === '/slow') setTimeout(() => cb(null, r), 20000); else cb(null, r);
+    };"#;
+    for rt in RUNTIMES {
+        let (_d, f) = function(src, rt, |s| s.timeout = Some(Duration::from_millis(300)));
+        f.warm().await.unwrap();
+        let mut slow = request();
+        slow.uri = "/slow".into();
+        let e = f.viewer_request(&cx(), &slow, None).await.unwrap_err();
+        assert!(
+            matches!(&e, LambdaError::Execution(m) if m.contains("timed out")),
+            "{rt:?}: {e}"
+        );
+        continued(f.viewer_request(&cx(), &request(), None).await);
+    }
+}
+
+#[tokio::test]
+async fn crashed_node_worker_fails_its_request_and_is_replaced() {
+    let src = r#"exports.handler = async (event) => {
+        const r = event.Records[0].cf.request;
+        if (r.uri === '/crash') process.exit(3);
+        return r;
+    };"#;
+    let (_d, f) = function(src, RuntimeKind::Nodejs, |_| {});
+    let mut crash = request();
+    crash.uri = "/crash".into();
+    let e = f.viewer_request(&cx(), &crash, None).await.unwrap_err();
+    assert!(
+        matches!(&e, LambdaError::Execution(m) if m.contains("exit")),
+        "{e}"
+    );
+    continued(f.viewer_request(&cx(), &request(), None).await);
+}
+
+#[tokio::test]
+async fn node_runtime_runs_unmodified_node_code() {
+    let (dir, path) = handler_file(
+        r#"const os = require('os'); const helper = require('./helper');
+        exports.handler = async (event) => ({ status: '200', body: helper.greet(typeof os.hostname()) });"#,
+    );
+    std::fs::write(
+        dir.path().join("helper.js"),
+        "exports.greet = (s) => 'hello ' + s;",
+    )
+    .unwrap();
+    let f = LambdaFunction::start(LambdaSpec::new("n", path, RuntimeKind::Nodejs)).unwrap();
+    match f.viewer_request(&cx(), &request(), None).await {
+        Ok(RequestOutcome::Respond(g)) => assert_eq!(&g.body[..], b"hello string"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn warm_node_workers_keep_module_state_between_invocations() {
+    let src = "let n = 0; exports.handler = async () => ({ status: '200', body: String(++n) });";
+    let (_d, f) = function(src, RuntimeKind::Nodejs, |_| {});
+    for expected in ["1", "2"] {
+        match f.viewer_request(&cx(), &request(), None).await {
+            Ok(RequestOutcome::Respond(g)) => assert_eq!(&g.body[..], expected.as_bytes()),
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn over_the_concurrency_limit_is_lambda_limit_exceeded() {
+    let src = r#"exports.handler = (e, c, cb) => {
+        const r = e.Records[0].cf.request;
+        if (r.uri === '/slow') setTimeout(() => cb(null, r), 1500); else cb(null, r);
+    };"#;
+    for rt in RUNTIMES {
+        let (_d, f) = function(src, rt, |s| s.concurrency = 1);
+        let f = std::sync::Arc::new(f);
+        let mut slow = request();
+        slow.uri = "/slow".into();
+        let first = {
+            let f = f.clone();
+            tokio::spawn(async move { f.viewer_request(&cx(), &slow, None).await.map(|_| ()) })
+        };
+        while f.in_flight() == 0 {
+            tokio::task::yield_now().await;
+        }
+        let e = f.viewer_request(&cx(), &request(), None).await.unwrap_err();
+        assert!(matches!(e, LambdaError::LimitExceeded(_)), "{rt:?}: {e}");
+        let a = EdgeError::from(e).answer();
+        assert_eq!(
+            (a.status.as_u16(), a.x_cache),
+            (503, "LambdaLimitExceeded from cloudfront")
+        );
+        first.await.unwrap().unwrap();
+        continued(f.viewer_request(&cx(), &request(), None).await);
+    }
+}
+
+#[test]
+fn default_budgets_are_5_s_for_viewer_and_30_s_for_origin_events() {
+    use cfedge::lambda_edge::EventType;
+    let (_d, f) = function(
+        "exports.handler = async () => 1;",
+        RuntimeKind::Embedded,
+        |_| {},
+    );
+    assert_eq!(
+        f.timeout_for(EventType::ViewerRequest),
+        Duration::from_secs(5)
+    );
+    assert_eq!(
+        f.timeout_for(EventType::ViewerResponse),
+        Duration::from_secs(5)
+    );
+    assert_eq!(
+        f.timeout_for(EventType::OriginRequest),
+        Duration::from_secs(30)
+    );
+    assert_eq!(
+        f.timeout_for(EventType::OriginResponse),
+        Duration::from_secs(30)
+    );
+    let (_d, f) = function(
+        "exports.handler = async () => 1;",
+        RuntimeKind::Embedded,
+        |s| s.timeout = Some(Duration::from_secs(2)),
+    );
+    assert_eq!(
+        f.timeout_for(EventType::OriginRequest),
+        Duration::from_secs(2)
+    );
+}
+
+// === config ===
+
+fn config(lambda: &str, assoc: &str) -> Result<Config, String> {
+    Config::from_toml(&format!(
+        "[origins.app]\nurl = \"http://127.0.0.1:9000\"\n{lambda}\n[default_behavior]\ntarget_origin = \"app\"\n{assoc}\n"
+    ))
+    .map_err(|e| e.to_string())
+}
+
+#[test]
+fn lambdas_and_associations_load_from_config() {
+    let (_d, path) = handler_file("exports.handler = async (e) => e.Records[0].cf.request;");
+    let c = config(
+        &format!("[lambdas.route]\nfile = {:?}\ntimeout = 2\nconcurrency = 5\n", path),
+        "lambda_function_associations = { origin_request = { function = \"route\", include_body = true } }",
+    )
+    .unwrap();
+    let a = c
+        .default_behavior
+        .features
+        .lambdas
+        .origin_request
+        .as_ref()
+        .unwrap();
+    assert!(a.include_body);
+    assert_eq!(
+        a.function
+            .timeout_for(cfedge::lambda_edge::EventType::OriginRequest),
+        Duration::from_secs(2)
+    );
+}
+
+#[test]
+fn config_errors_name_the_item() {
+    let (_d, path) = handler_file("exports.handler = async (e) => {\n  return 1 +;\n};");
+    let e = config(&format!("[lambdas.bad]\nfile = {:?}\n", path), "").unwrap_err();
+    assert!(e.contains("lambdas.bad") && e.contains(":2"), "{e}");
+    let (_d, path) = handler_file("exports.handler = async () => 1;");
+    for (lambda, assoc, needle) in [
+        (format!("[lambdas.x]\nfile = {path:?}\ntimeout = 0\n"), "", "timeout"),
+        (format!("[lambdas.x]\nfile = {path:?}\ntimeout = 31\n"), "", "timeout"),
+        (format!("[lambdas.x]\nfile = {path:?}\nruntime = \"python\"\n"), "", "runtime"),
+        (format!("[lambdas.x]\nfile = {path:?}\nhandler = \"nodot\"\n"), "", "handler"),
+        (format!("[lambdas.x]\nfile = {path:?}\nconcurrency = 0\n"), "", "concurrency"),
+        ("[lambdas.x]\nfile = \"/nonexistent/index.js\"\n".to_owned(), "", "does not exist"),
+        (
+            format!("[lambdas.x]\nfile = {path:?}\n"),
+            "lambda_function_associations = { viewer_response = { function = \"x\", include_body = true } }",
+            "include_body",
+        ),
+        (
+            format!("[lambdas.x]\nfile = {path:?}\n"),
+            "lambda_function_associations = { viewer_request = { function = \"y\" } }",
+            "not defined",
+        ),
+    ] {
+        let e = config(&lambda, assoc).unwrap_err();
+        assert!(e.contains(needle), "{needle}: {e}");
+    }
+}
+
+#[test]
+fn a_missing_node_binary_is_a_config_error() {
+    let (_d, path) = handler_file("exports.handler = async () => 1;");
+    let mut spec = LambdaSpec::new("n", path, RuntimeKind::Nodejs);
+    spec.node = Some(PathBuf::from("/nonexistent/bin/node"));
+    let e = LambdaFunction::start(spec).unwrap_err().to_string();
+    assert!(e.contains("lambdas.n") && e.contains("Node.js"), "{e}");
+}
