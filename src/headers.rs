@@ -58,6 +58,42 @@ pub struct OriginHeadersInput<'a> {
     pub custom_headers: &'a [(HeaderName, HeaderValue)],
 }
 
+/// Headers CloudFront hides from every edge function (CloudFront Functions and
+/// Lambda@Edge) and refuses from them with a 502 (spec §3.3 "Disallowed").
+pub fn is_disallowed_for_functions(name: &str) -> bool {
+    const EXACT: &[&str] = &[
+        "connection",
+        "expect",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "proxy-connection",
+        "trailer",
+        "upgrade",
+        "x-accel-buffering",
+        "x-accel-charset",
+        "x-accel-limit-rate",
+        "x-accel-redirect",
+        "x-amzn-auth",
+        "x-amzn-cf-billing",
+        "x-amzn-cf-id",
+        "x-amzn-cf-xff",
+        "x-amzn-errortype",
+        "x-amzn-fle-profile",
+        "x-amzn-header-count",
+        "x-amzn-header-order",
+        "x-amzn-lambda-integration-tag",
+        "x-amzn-requestid",
+        "x-cache",
+        "x-forwarded-proto",
+        "x-real-ip",
+        "cloudfront-viewer-cert-pem",
+        "client-cert",
+        "client-cert-chain",
+    ];
+    EXACT.contains(&name) || name.starts_with("x-amz-cf-") || name.starts_with("x-edge-")
+}
+
 /// Viewer headers never forwarded, whatever a policy says: hop-by-hop
 /// headers, ones the edge rewrites itself, and CloudFront's internal ones.
 fn never_forwarded(n: &HeaderName) -> bool {

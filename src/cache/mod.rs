@@ -18,6 +18,12 @@ use crate::config::CacheConfig;
 use freshness::Freshness;
 use key::CacheKey;
 
+/// How many uncacheable keys are remembered.
+const UNCACHEABLE_KEYS: u64 = 100_000;
+/// How long an "uncacheable" verdict is remembered without being confirmed
+/// (each uncacheable response renews it; Varnish's hit-for-miss uses 120 s).
+const UNCACHEABLE_MEMORY: Duration = Duration::from_secs(120);
+
 /// A stored response.
 #[derive(Debug, Clone)]
 pub struct CachedObject {
@@ -94,6 +100,9 @@ pub enum Lookup {
 pub struct EdgeCache {
     store: moka::sync::Cache<CacheKey, Arc<CachedObject>>,
     fills: Mutex<HashMap<CacheKey, watch::Receiver<()>>>,
+    /// Keys whose last origin response said "do not cache" (Varnish's
+    /// hit-for-pass): requests for them are not collapsed (spec §2.8).
+    uncacheable: moka::sync::Cache<CacheKey, ()>,
     max_object_size: u64,
 }
 
@@ -134,6 +143,10 @@ impl EdgeCache {
         Arc::new(EdgeCache {
             store,
             fills: Mutex::new(HashMap::new()),
+            uncacheable: moka::sync::Cache::builder()
+                .max_capacity(UNCACHEABLE_KEYS)
+                .time_to_live(UNCACHEABLE_MEMORY)
+                .build(),
             max_object_size: cfg.max_object_size_bytes,
         })
     }
@@ -152,8 +165,19 @@ impl EdgeCache {
         }
     }
 
+    /// Remember that the origin said `key` is not to be cached.
+    pub fn mark_uncacheable(&self, key: &CacheKey) {
+        self.uncacheable.insert(key.clone(), ());
+    }
+
+    /// Whether the last origin response for `key` was uncacheable.
+    pub fn is_uncacheable(&self, key: &CacheKey) -> bool {
+        self.uncacheable.contains_key(key)
+    }
+
     /// Store an object (objects over the size limit are ignored).
     pub fn insert(&self, key: CacheKey, obj: CachedObject) {
+        self.uncacheable.invalidate(&key);
         if obj.body.len() as u64 <= self.max_object_size {
             self.store.insert(key, Arc::new(obj));
         }

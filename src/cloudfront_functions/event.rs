@@ -168,37 +168,7 @@ pub enum Output {
 
 /// Disallowed headers: hidden from functions; adding one is a 502.
 pub fn is_disallowed_header(name: &str) -> bool {
-    const NAMES: &[&str] = &[
-        "connection",
-        "expect",
-        "keep-alive",
-        "proxy-authenticate",
-        "proxy-authorization",
-        "proxy-connection",
-        "trailer",
-        "upgrade",
-        "x-accel-buffering",
-        "x-accel-charset",
-        "x-accel-limit-rate",
-        "x-accel-redirect",
-        "x-amzn-auth",
-        "x-amzn-cf-billing",
-        "x-amzn-cf-id",
-        "x-amzn-cf-xff",
-        "x-amzn-errortype",
-        "x-amzn-fle-profile",
-        "x-amzn-header-count",
-        "x-amzn-header-order",
-        "x-amzn-lambda-integration-tag",
-        "x-amzn-requestid",
-        "x-cache",
-        "x-forwarded-proto",
-        "x-real-ip",
-        "cloudfront-viewer-cert-pem",
-        "client-cert",
-        "client-cert-chain",
-    ];
-    NAMES.contains(&name) || name.starts_with("x-amz-cf-") || name.starts_with("x-edge-")
+    crate::headers::is_disallowed_for_functions(name)
 }
 
 /// Read-only headers per event type (spec §3.3): changing one is a 502.

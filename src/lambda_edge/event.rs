@@ -140,37 +140,7 @@ impl EventOrigin {
 /// Headers CloudFront hides from every edge function and refuses from them
 /// (spec §3.3 "Disallowed").
 pub fn is_disallowed(name: &str) -> bool {
-    const EXACT: &[&str] = &[
-        "connection",
-        "expect",
-        "keep-alive",
-        "proxy-authenticate",
-        "proxy-authorization",
-        "proxy-connection",
-        "trailer",
-        "upgrade",
-        "x-accel-buffering",
-        "x-accel-charset",
-        "x-accel-limit-rate",
-        "x-accel-redirect",
-        "x-amzn-auth",
-        "x-amzn-cf-billing",
-        "x-amzn-cf-id",
-        "x-amzn-cf-xff",
-        "x-amzn-errortype",
-        "x-amzn-fle-profile",
-        "x-amzn-header-count",
-        "x-amzn-header-order",
-        "x-amzn-lambda-integration-tag",
-        "x-amzn-requestid",
-        "x-cache",
-        "x-forwarded-proto",
-        "x-real-ip",
-        "cloudfront-viewer-cert-pem",
-        "client-cert",
-        "client-cert-chain",
-    ];
-    EXACT.contains(&name) || name.starts_with("x-amz-cf-") || name.starts_with("x-edge-")
+    crate::headers::is_disallowed_for_functions(name)
 }
 
 /// Headers a function at `event` may read but not change (spec §3.3 "Read-only").

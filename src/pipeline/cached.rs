@@ -12,7 +12,7 @@ use tokio::time::Instant;
 use super::origin_fetch::FetchSpec;
 use super::{Answer, CacheStatus, Edge, RequestCtx};
 use crate::body::EdgeBody;
-use crate::cache::freshness::{self, Directives, StoreDecision};
+use crate::cache::freshness::{self, Directives, NotStored, StoreDecision};
 use crate::cache::key::{cache_key, normalize_accept_encoding, CacheKey};
 use crate::cache::{wait_for_fill, CachedObject, FillGuard, FillRole, Lookup};
 use crate::config::ListBehavior;
@@ -70,8 +70,10 @@ impl Edge {
                 }
                 Lookup::Miss => None,
             };
-            if waited {
-                // The leader's response was not stored: fetch on our own.
+            if waited || self.cache.is_uncacheable(&key) {
+                // The leader's response was not stored, or the origin said
+                // this object is not to be cached: fetch on our own, without
+                // collapsing (spec §2.8).
                 return self.fill(ctx, spec, None, key, stale).await;
             }
             match self.cache.fill(&key) {
@@ -190,6 +192,14 @@ impl Edge {
         );
         let StoreDecision::Store(fresh) = decision else {
             tracing::debug!(request_id = %ctx.id, ?decision, "not stored");
+            if let StoreDecision::DoNotStore(
+                NotStored::OriginDirective | NotStored::ZeroTtl | NotStored::VaryStar,
+            ) = decision
+            {
+                // Spec §2.8: objects the origin marks uncacheable (MinTTL 0 with
+                // no-store/no-cache/private/max-age=0) are not collapsed.
+                self.cache.mark_uncacheable(&key);
+            }
             drop(guard);
             return Ok(origin_answer(
                 Response::from_parts(parts, body),

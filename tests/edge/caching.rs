@@ -435,3 +435,28 @@ async fn accept_encoding_variants_are_cached_separately() {
         "Hit from cloudfront"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn objects_the_origin_marks_uncacheable_are_not_collapsed() {
+    let o = Origin::start().await;
+    o.route(
+        "/u",
+        Route::ok("x")
+            .header("cache-control", "no-store")
+            .delay(Duration::from_millis(100)),
+    );
+    let toml = config_policy(&o.url(), "UseOriginCacheControlHeaders", "");
+    let p = std::sync::Arc::new(Proxy::start(&toml).await);
+    // The first response teaches the edge that /u is uncacheable.
+    p.get("/u").await;
+    let started = tokio::time::Instant::now();
+    let (a, b) = tokio::join!(p.get("/u"), p.get("/u"));
+    assert_eq!((a.status, b.status), (200, 200));
+    // Both went to the origin at once: one origin delay, not two in a row.
+    assert!(
+        started.elapsed() < Duration::from_millis(150),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(o.hits("/u"), 3);
+}
