@@ -37,7 +37,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
@@ -184,7 +184,14 @@ pub struct JwtRule {
     forward_claims: Vec<(String, HeaderName)>,
     on_failure: FailureAction,
     answer_as: AnswerAs,
+    /// Tokens whose signature this rule already verified, with their claims.
+    /// A repeat token skips the signature check; its claims (exp, nbf, iss,
+    /// aud, ...) are still checked on every request.
+    verified: Mutex<HashMap<String, serde_json::Map<String, Value>>>,
 }
+
+/// How many verified tokens a rule remembers before starting afresh.
+const VERIFIED_TOKENS: usize = 10_000;
 
 /// Why a token was rejected (the `error_description` of `WWW-Authenticate`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -257,9 +264,30 @@ impl JwtRule {
         now: SystemTime,
     ) -> Result<serde_json::Map<String, Value>, JwtFailure> {
         let token = self.token(req).ok_or(JwtFailure::MissingToken)?;
-        let claims = self.verify_token(token)?;
+        let cached = self.verified_tokens().get(token).cloned();
+        let claims = match cached {
+            Some(claims) => claims,
+            None => {
+                let claims = self.verify_token(token)?;
+                let mut verified = self.verified_tokens();
+                if verified.len() >= VERIFIED_TOKENS {
+                    verified.clear();
+                }
+                verified.insert(token.to_owned(), claims.clone());
+                claims
+            }
+        };
         self.check_claims(&claims, now)?;
         Ok(claims)
+    }
+
+    fn verified_tokens(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<String, serde_json::Map<String, Value>>> {
+        match self.verified.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        }
     }
 
     /// The token, from `Authorization: Bearer`, the cookie, then the query parameter.
@@ -700,6 +728,7 @@ fn build_rule(name: &str, raw: JwtRuleToml, base: &Path) -> Result<JwtRule, Stri
         forward_claims,
         on_failure,
         answer_as: raw.as_function,
+        verified: Mutex::new(HashMap::new()),
     })
 }
 

@@ -434,3 +434,21 @@ fn describe_names_the_rule() {
         "{d}"
     );
 }
+
+#[test]
+fn a_remembered_token_still_has_its_claims_checked_on_every_request() {
+    let enc = EncodingKey::from_secret(b"k");
+    let r = rule("[jwt_rules.api]\nalgorithm = \"HS256\"\nsecret = \"k\"\n");
+    let t = token(Algorithm::HS256, &enc, json!({"exp": NOW + 30}));
+    // First use verifies the signature and remembers the token.
+    assert!(check(&r, &t).is_ok());
+    assert!(check(&r, &t).is_ok());
+    // Later, the same (remembered) token has expired.
+    let mut req = request("/api/x", &[("authorization", &bearer(&t))]);
+    let later = now() + Duration::from_secs(60);
+    assert!(r.apply(&mut req, later).is_err());
+    // A token with a forged signature is never accepted, remembered or not.
+    let last = if t.ends_with('x') { 'y' } else { 'x' };
+    let forged = format!("{}{last}", &t[..t.len() - 1]);
+    assert!(check(&r, &forged).is_err());
+}
