@@ -58,7 +58,11 @@ fn builder(s: &ListenerSettings) -> auto::Builder<TokioExecutor> {
         .timer(TokioTimer::new())
         .keep_alive_interval(Some(s.idle_timeout))
         .keep_alive_timeout(Duration::from_secs(20))
-        .max_concurrent_streams(256);
+        .max_concurrent_streams(256)
+        // Let heads up to the HTTP/1 buffer size through, so the pipeline can
+        // answer CloudFront's 494 for heads over 32,768 bytes (spec §1.7)
+        // instead of the HTTP/2 layer's 431.
+        .max_header_list_size(256 * 1024);
     b
 }
 

@@ -21,6 +21,12 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::net::TcpListener;
 
+/// Whether this test binary talks HTTP/2 (h2c prior knowledge) to the edge:
+/// `tests/edge_h2` runs the `tests/edge` modules again over HTTP/2.
+pub fn http2() -> bool {
+    module_path!().starts_with("edge_h2")
+}
+
 /// What an origin route answers.
 #[derive(Clone, Debug)]
 pub struct Route {
@@ -232,6 +238,7 @@ pub struct Proxy {
 /// A response read whole.
 #[derive(Debug)]
 pub struct Got {
+    pub version: http::Version,
     pub status: u16,
     pub headers: HeaderMap,
     pub body: Bytes,
@@ -267,6 +274,7 @@ impl Proxy {
         }));
         let client = Client::builder(TokioExecutor::new())
             .pool_max_idle_per_host(0)
+            .http2_only(http2())
             .build_http();
         Proxy {
             addr,
@@ -309,6 +317,7 @@ impl Proxy {
             .map(|b| b.to_bytes())
             .unwrap_or_default();
         Got {
+            version: parts.version,
             status: parts.status.as_u16(),
             headers: parts.headers,
             body,
