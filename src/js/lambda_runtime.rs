@@ -479,59 +479,25 @@ fn call_method(f: &JsValue, this: &JsObject, ctx: &mut Context) -> JsResult<JsVa
 
 /// The native helpers the prelude builds `Buffer` and `crypto` on.
 fn natives(ctx: &mut Context) -> JsObject {
+    type Native = fn(&JsValue, &[JsValue], &mut Context) -> JsResult<JsValue>;
+    const NATIVES: &[(Native, &str, usize)] = &[
+        (utf8_encode, "utf8Encode", 1),
+        (utf8_decode, "utf8Decode", 1),
+        (latin1_encode, "latin1Encode", 1),
+        (latin1_decode, "latin1Decode", 1),
+        (hex_encode, "hexEncode", 1),
+        (hex_decode, "hexDecode", 1),
+        (base64_encode, "base64Encode", 2),
+        (base64_decode, "base64Decode", 1),
+        (digest, "digest", 2),
+        (hmac, "hmac", 3),
+        (rsa_verify, "rsaVerify", 4),
+        (random_bytes, "randomBytes", 1),
+    ];
     let mut o = ObjectInitializer::new(ctx);
-    o.function(
-        NativeFunction::from_fn_ptr(utf8_encode),
-        js_string!("utf8Encode"),
-        1,
-    );
-    o.function(
-        NativeFunction::from_fn_ptr(utf8_decode),
-        js_string!("utf8Decode"),
-        1,
-    );
-    o.function(
-        NativeFunction::from_fn_ptr(latin1_encode),
-        js_string!("latin1Encode"),
-        1,
-    );
-    o.function(
-        NativeFunction::from_fn_ptr(latin1_decode),
-        js_string!("latin1Decode"),
-        1,
-    );
-    o.function(
-        NativeFunction::from_fn_ptr(hex_encode),
-        js_string!("hexEncode"),
-        1,
-    );
-    o.function(
-        NativeFunction::from_fn_ptr(hex_decode),
-        js_string!("hexDecode"),
-        1,
-    );
-    o.function(
-        NativeFunction::from_fn_ptr(base64_encode),
-        js_string!("base64Encode"),
-        2,
-    );
-    o.function(
-        NativeFunction::from_fn_ptr(base64_decode),
-        js_string!("base64Decode"),
-        1,
-    );
-    o.function(NativeFunction::from_fn_ptr(digest), js_string!("digest"), 2);
-    o.function(NativeFunction::from_fn_ptr(hmac), js_string!("hmac"), 3);
-    o.function(
-        NativeFunction::from_fn_ptr(rsa_verify),
-        js_string!("rsaVerify"),
-        4,
-    );
-    o.function(
-        NativeFunction::from_fn_ptr(random_bytes),
-        js_string!("randomBytes"),
-        1,
-    );
+    for &(f, name, len) in NATIVES {
+        o.function(NativeFunction::from_fn_ptr(f), JsString::from(name), len);
+    }
     o.build()
 }
 
