@@ -90,13 +90,22 @@ impl Edge {
     }
 
     /// How long a follower waits for the leader's fetch before fetching itself.
+    /// The leader's own worst case is connect + read timeout per attempt, on
+    /// the primary and (for groups) the secondary; followers wait that long.
     fn lock_patience(&self, ctx: &RequestCtx) -> Duration {
-        let o = self.config.origins.first();
-        let per = o.map_or(Duration::from_secs(40), |o| {
-            o.connection_timeout + o.read_timeout
-        });
-        let _ = ctx;
-        per * 2
+        let worst = |id: crate::config::OriginId| {
+            self.config.origins.get(id.0).map_or(Duration::ZERO, |o| {
+                (o.connection_timeout + o.read_timeout) * o.connection_attempts
+            })
+        };
+        match ctx.behavior.target {
+            crate::config::Target::Origin(id) => worst(id),
+            crate::config::Target::Group(g) => self
+                .config
+                .origin_groups
+                .get(g)
+                .map_or(Duration::ZERO, |g| worst(g.primary) + worst(g.secondary)),
+        }
     }
 
     fn revalidate_in_background(
