@@ -26,9 +26,12 @@ pub(crate) struct FetchSpec<'a> {
     pub validators: Vec<(HeaderName, HeaderValue)>,
 }
 
+/// The primary target, and the secondary with its failover statuses.
+type Targets = (OriginTarget, Option<(OriginTarget, Vec<u16>)>);
+
 impl Edge {
     /// The primary target, and the secondary with its failover codes for groups.
-    fn targets(&self, ctx: &RequestCtx) -> (OriginTarget, Option<(OriginTarget, Vec<u16>)>) {
+    fn targets(&self, ctx: &RequestCtx) -> Result<Targets, EdgeError> {
         let proto = ctx.conn.protocol;
         let origin_at = |id: crate::config::OriginId| {
             self.config
@@ -49,11 +52,10 @@ impl Edge {
         if let Some(ov) = &ctx.origin_override {
             self.apply_override(ov, &mut primary, &mut secondary, proto);
         }
-        let primary = primary.unwrap_or_else(|| {
-            // Unreachable with a validated config; fall back to the first origin.
-            OriginTarget::from_origin(&self.config.origins[0], proto)
-        });
-        (primary, secondary)
+        // A validated config always resolves the behaviour's target.
+        let primary =
+            primary.ok_or_else(|| EdgeError::Internal("behaviour target has no origin".into()))?;
+        Ok((primary, secondary))
     }
 
     fn apply_override(
@@ -111,7 +113,7 @@ impl Edge {
         spec: &FetchSpec<'_>,
         body: EdgeBody,
     ) -> Result<Response<EdgeBody>, EdgeError> {
-        let (primary, secondary) = self.targets(ctx);
+        let (primary, secondary) = self.targets(ctx)?;
         // Lambda@Edge origin-request and origin-response run in each attempt,
         // so twice on failover (spec §1.3); failover is decided on the status
         // the origin sent. A response generated at origin-request never fails over.
