@@ -18,7 +18,13 @@ use criterion::{criterion_group, criterion_main, Criterion};
 
 fn bench(c: &mut Criterion) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("functions");
+    // A case is a function and an event: `functions/<name>/events/<case>.json`,
+    // or a path under `benches/fixtures/events/` (realistic browser headers and
+    // a cache hit's response headers, as the load test sees them).
     let cases = [
+        ("rewrite-index", "fixture:browser-request"),
+        ("rewrite-index", "fixture:cache-hit-response"),
+        ("security-headers", "fixture:cache-hit-response"),
         ("spa-rewrite", "directory"),
         ("rewrite-index", "request-dir"),
         ("rewrite-index", "response-header"),
@@ -46,8 +52,13 @@ fn bench(c: &mut Criterion) {
             Duration::from_secs(1),
         )
         .expect("function compiles");
-        let text = std::fs::read_to_string(dir.join("events").join(format!("{case}.json")))
-            .expect("event");
+        let event_file = match case.strip_prefix("fixture:") {
+            Some(fixture) => Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("benches/fixtures/events")
+                .join(format!("{fixture}.json")),
+            None => dir.join("events").join(format!("{case}.json")),
+        };
+        let text = std::fs::read_to_string(event_file).expect("event");
         let event = parse_event(&text, None).expect("event parses");
         // Warm the engine (realm lockdown and compilation happen once per thread).
         assert!(f

@@ -1,10 +1,14 @@
 //! The CloudFront Functions event as a JS object, and the handler's result
 //! read back into [`Output`] (spec §4.4, §4.5). Built and read with boa's
-//! object API, never through JSON (js-engine-notes §3).
+//! object API, never through JSON (js-engine-notes §3). The field maps
+//! (`querystring`, `headers`, `cookies`) are built lazily and handed back
+//! without JS work where the function left them alone: see [`field_map`].
 
 use boa_engine::object::builtins::JsArray;
 use boa_engine::property::{PropertyDescriptor, PropertyKey};
 use boa_engine::{js_string, Context, JsObject, JsResult, JsString, JsValue};
+
+use super::field_map::{obj, put, Entry, MapFunctions, MapValue, Part};
 
 use crate::cloudfront_functions::event::{
     CookieValue, Event, EventType, Field, Fields, OutBody, OutRequest, OutResponse, Output,
@@ -15,119 +19,55 @@ fn s(v: &str) -> JsValue {
     JsString::from(v).into()
 }
 
-fn obj(ctx: &Context) -> JsObject {
-    JsObject::with_object_proto(ctx.intrinsics())
-}
-
-fn put(o: &JsObject, k: JsString, v: impl Into<JsValue>, ctx: &mut Context) -> JsResult<()> {
-    o.create_data_property_or_throw(k, v, ctx).map(|_| ())
-}
-
-fn fields(f: &Fields, ctx: &mut Context) -> JsResult<JsObject> {
-    let o = obj(ctx);
-    for (name, field) in f {
-        let fo = obj(ctx);
-        put(&fo, js_string!("value"), s(&field.value), ctx)?;
-        if let Some(mv) = &field.multi_value {
-            let arr = JsArray::new(ctx)?;
-            for v in mv {
-                let e = obj(ctx);
-                put(&e, js_string!("value"), s(v), ctx)?;
-                arr.push(e, ctx)?;
-            }
-            put(&fo, js_string!("multiValue"), arr, ctx)?;
-        }
-        put(&o, JsString::from(name.as_str()), fo, ctx)?;
-    }
-    Ok(o)
-}
-
-fn response_cookies(c: &[(String, ResponseCookie)], ctx: &mut Context) -> JsResult<JsObject> {
-    let o = obj(ctx);
-    for (name, cookie) in c {
-        let co = obj(ctx);
-        put(&co, js_string!("value"), s(&cookie.value), ctx)?;
-        put(&co, js_string!("attributes"), s(&cookie.attributes), ctx)?;
-        if let Some(mv) = &cookie.multi_value {
-            let arr = JsArray::new(ctx)?;
-            for v in mv {
-                let e = obj(ctx);
-                put(&e, js_string!("value"), s(&v.value), ctx)?;
-                put(&e, js_string!("attributes"), s(&v.attributes), ctx)?;
-                arr.push(e, ctx)?;
-            }
-            put(&co, js_string!("multiValue"), arr, ctx)?;
-        }
-        put(&o, JsString::from(name.as_str()), co, ctx)?;
-    }
-    Ok(o)
-}
-
 /// Build the event object. `raw_qs` is the `rawQueryString` function (2.0).
-pub fn build(ev: &Event, raw_qs: Option<&JsObject>, ctx: &mut Context) -> JsResult<JsObject> {
+pub fn build(
+    ev: &Event,
+    raw_qs: Option<&JsObject>,
+    maps: &MapFunctions,
+    ctx: &mut Context,
+) -> JsResult<JsObject> {
     let e = obj(ctx);
-    put(&e, js_string!("version"), js_string!("1.0"), ctx)?;
+    put(&e, js_string!("version"), js_string!("1.0"));
     let c = obj(ctx);
+    let cx = &ev.context;
     put(
         &c,
         js_string!("distributionDomainName"),
-        s(&ev.context.distribution_domain_name),
-        ctx,
-    )?;
-    put(
-        &c,
-        js_string!("distributionId"),
-        s(&ev.context.distribution_id),
-        ctx,
-    )?;
-    put(
-        &c,
-        js_string!("eventType"),
-        s(ev.context.event_type.as_str()),
-        ctx,
-    )?;
-    put(&c, js_string!("requestId"), s(&ev.context.request_id), ctx)?;
-    put(&e, js_string!("context"), c, ctx)?;
+        s(&cx.distribution_domain_name),
+    );
+    put(&c, js_string!("distributionId"), s(&cx.distribution_id));
+    put(&c, js_string!("eventType"), s(cx.event_type.as_str()));
+    put(&c, js_string!("requestId"), s(&cx.request_id));
+    put(&e, js_string!("context"), c);
     let v = obj(ctx);
-    put(&v, js_string!("ip"), s(&ev.viewer_ip), ctx)?;
-    put(&e, js_string!("viewer"), v, ctx)?;
+    put(&v, js_string!("ip"), s(&ev.viewer_ip));
+    put(&e, js_string!("viewer"), v);
     let r = obj(ctx);
-    put(&r, js_string!("method"), s(&ev.request.method), ctx)?;
-    put(&r, js_string!("uri"), s(&ev.request.uri), ctx)?;
-    let q = fields(&ev.request.querystring, ctx)?;
-    put(&r, js_string!("querystring"), q, ctx)?;
-    let h = fields(&ev.request.headers, ctx)?;
-    put(&r, js_string!("headers"), h, ctx)?;
-    let ck = fields(&ev.request.cookies, ctx)?;
-    put(&r, js_string!("cookies"), ck, ctx)?;
+    put(&r, js_string!("method"), s(&ev.request.method));
+    put(&r, js_string!("uri"), s(&ev.request.uri));
+    maps.install(&r, Part::RequestQuerystring);
+    maps.install(&r, Part::RequestHeaders);
+    maps.install(&r, Part::RequestCookies);
     if let Some(f) = raw_qs {
-        r.define_property_or_throw(
+        r.insert_property(
             js_string!("rawQueryString"),
             PropertyDescriptor::builder()
                 .value(f.clone())
                 .writable(true)
                 .enumerable(false)
                 .configurable(true),
-            ctx,
-        )?;
+        );
     }
-    put(&e, js_string!("request"), r, ctx)?;
+    put(&e, js_string!("request"), r);
     if let Some(resp) = &ev.response {
         let ro = obj(ctx);
-        put(
-            &ro,
-            js_string!("statusCode"),
-            f64::from(resp.status_code),
-            ctx,
-        )?;
+        put(&ro, js_string!("statusCode"), f64::from(resp.status_code));
         if let Some(d) = &resp.status_description {
-            put(&ro, js_string!("statusDescription"), s(d), ctx)?;
+            put(&ro, js_string!("statusDescription"), s(d));
         }
-        let h = fields(&resp.headers, ctx)?;
-        put(&ro, js_string!("headers"), h, ctx)?;
-        let c = response_cookies(&resp.cookies, ctx)?;
-        put(&ro, js_string!("cookies"), c, ctx)?;
-        put(&e, js_string!("response"), ro, ctx)?;
+        maps.install(&ro, Part::ResponseHeaders);
+        maps.install(&ro, Part::ResponseCookies);
+        put(&e, js_string!("response"), ro);
     }
     Ok(e)
 }
@@ -157,157 +97,225 @@ fn get(o: &JsObject, k: JsString, ctx: &mut Context) -> Result<JsValue, ReadErro
 
 /// A header/cookie/query value: strings as-is; numbers and booleans are
 /// converted (choice: CloudFront's handling of non-strings is unverified).
-fn scalar(v: &JsValue, what: &str, ctx: &mut Context) -> Result<String, ReadError> {
+fn scalar(
+    v: &JsValue,
+    what: impl std::fmt::Display,
+    ctx: &mut Context,
+) -> Result<String, ReadError> {
     if let Some(s) = v.as_string() {
-        return Ok(s.to_std_string_lossy());
+        return Ok(super::rust_string(&s));
     }
     if v.as_number().is_some() || v.as_boolean().is_some() {
-        return Ok(v.to_string(ctx)?.to_std_string_lossy());
+        return Ok(super::rust_string(&v.to_string(ctx)?));
     }
     invalid(format!("{what} must be a string"))
 }
 
-fn keys(o: &JsObject, ctx: &mut Context) -> Result<Vec<String>, ReadError> {
+/// Own property names, in JS order (integer keys first), each with its key.
+fn keys(o: &JsObject, ctx: &mut Context) -> Result<Vec<(String, PropertyKey)>, ReadError> {
     let mut out = Vec::new();
     for k in o.own_property_keys(ctx)? {
-        match k {
-            PropertyKey::String(s) => out.push(s.to_std_string_lossy()),
-            PropertyKey::Index(i) => out.push(i.get().to_string()),
-            PropertyKey::Symbol(_) => {}
-        }
+        let name = match &k {
+            PropertyKey::String(s) => super::rust_string(s),
+            PropertyKey::Index(i) => i.get().to_string(),
+            PropertyKey::Symbol(_) => continue,
+        };
+        out.push((name, k));
     }
     Ok(out)
 }
 
-fn read_fields(v: &JsValue, what: &str, ctx: &mut Context) -> Result<Fields, ReadError> {
-    if v.is_null_or_undefined() {
-        return Ok(Fields::new());
+/// `o[key]`: an own data property straight from the object's storage (the
+/// usual case: plain objects), anything else (accessors, inherited values,
+/// exotic objects such as proxies) through the full `[[Get]]`.
+fn get_key(o: &JsObject, key: &PropertyKey, ctx: &mut Context) -> Result<JsValue, ReadError> {
+    let own = o
+        .borrow()
+        .properties()
+        .get(key)
+        .and_then(|d| d.value().cloned());
+    match own {
+        Some(v) => Ok(v),
+        None => Ok(o.get(key.clone(), ctx)?),
     }
-    let Some(o) = v.as_object() else {
-        return invalid(format!("{what} must be an object"));
+}
+
+/// One `{value, multiValue?}` entry named `name` of map `what`.
+fn read_field(name: &str, fv: &JsValue, what: &str, ctx: &mut Context) -> Result<Field, ReadError> {
+    let Some(fo) = fv.as_object() else {
+        return invalid(format!("{what}.{name} must be an object with a value"));
     };
-    let mut out = Fields::new();
-    for name in keys(&o, ctx)? {
-        let fv = get(&o, JsString::from(name.as_str()), ctx)?;
-        let Some(fo) = fv.as_object() else {
-            return invalid(format!("{what}.{name} must be an object with a value"));
+    let value_key = PropertyKey::from(js_string!("value"));
+    let value = get_key(&fo, &value_key, ctx)?;
+    let mv = get_key(&fo, &PropertyKey::from(js_string!("multiValue")), ctx)?;
+    let multi = if mv.is_null_or_undefined() {
+        None
+    } else {
+        let Some(arr) = mv.as_object().and_then(|a| JsArray::from_object(a).ok()) else {
+            return invalid(format!("{what}.{name}.multiValue must be an array"));
         };
-        let value = get(&fo, js_string!("value"), ctx)?;
-        let mv = get(&fo, js_string!("multiValue"), ctx)?;
-        let multi = if mv.is_null_or_undefined() {
-            None
-        } else {
-            let Some(arr) = mv.as_object().and_then(|a| JsArray::from_object(a).ok()) else {
-                return invalid(format!("{what}.{name}.multiValue must be an array"));
+        let n = arr.length(ctx)?;
+        let mut list = Vec::with_capacity(n as usize);
+        for i in 0..n {
+            let item = arr.get(i, ctx)?;
+            let Some(io) = item.as_object() else {
+                return invalid(format!("{what}.{name}.multiValue[{i}] must be an object"));
             };
-            let n = arr.length(ctx)?;
-            let mut list = Vec::with_capacity(n as usize);
-            for i in 0..n {
-                let item = arr.get(i, ctx)?;
-                let Some(io) = item.as_object() else {
-                    return invalid(format!("{what}.{name}.multiValue[{i}] must be an object"));
-                };
-                let iv = get(&io, js_string!("value"), ctx)?;
-                list.push(scalar(
-                    &iv,
-                    &format!("{what}.{name}.multiValue[{i}].value"),
-                    ctx,
-                )?);
-            }
-            Some(list)
-        };
-        let value = if value.is_undefined() {
-            match &multi {
-                Some(m) => m.first().cloned().unwrap_or_default(),
-                None => return invalid(format!("{what}.{name}.value is missing")),
-            }
-        } else {
-            scalar(&value, &format!("{what}.{name}.value"), ctx)?
-        };
-        out.push((
-            name,
-            Field {
-                value,
-                multi_value: multi,
-            },
-        ));
-    }
-    Ok(out)
+            let iv = get_key(&io, &value_key, ctx)?;
+            list.push(scalar(
+                &iv,
+                format_args!("{what}.{name}.multiValue[{i}].value"),
+                ctx,
+            )?);
+        }
+        Some(list)
+    };
+    let value = if value.is_undefined() {
+        match &multi {
+            Some(m) => m.first().cloned().unwrap_or_default(),
+            None => return invalid(format!("{what}.{name}.value is missing")),
+        }
+    } else {
+        scalar(&value, format_args!("{what}.{name}.value"), ctx)?
+    };
+    Ok(Field {
+        value,
+        multi_value: multi,
+    })
 }
 
-fn read_response_cookies(
+/// One `{value, attributes, multiValue?}` response cookie named `name`.
+fn read_cookie(name: &str, cv: &JsValue, ctx: &mut Context) -> Result<ResponseCookie, ReadError> {
+    let Some(co) = cv.as_object() else {
+        return invalid(format!("response.cookies.{name} must be an object"));
+    };
+    let read_pair =
+        |co: &JsObject, what: &str, ctx: &mut Context| -> Result<CookieValue, ReadError> {
+            let value = get(co, js_string!("value"), ctx)?;
+            let attrs = get(co, js_string!("attributes"), ctx)?;
+            Ok(CookieValue {
+                value: if value.is_undefined() {
+                    String::new()
+                } else {
+                    scalar(&value, what, ctx)?
+                },
+                attributes: if attrs.is_null_or_undefined() {
+                    String::new()
+                } else {
+                    scalar(&attrs, what, ctx)?
+                },
+            })
+        };
+    let first = read_pair(&co, &format!("response.cookies.{name}"), ctx)?;
+    let mv = get(&co, js_string!("multiValue"), ctx)?;
+    let multi = if mv.is_null_or_undefined() {
+        None
+    } else {
+        let Some(arr) = mv.as_object().and_then(|a| JsArray::from_object(a).ok()) else {
+            return invalid(format!(
+                "response.cookies.{name}.multiValue must be an array"
+            ));
+        };
+        let n = arr.length(ctx)?;
+        let mut list = Vec::with_capacity(n as usize);
+        for i in 0..n {
+            let item = arr.get(i, ctx)?;
+            let Some(io) = item.as_object() else {
+                return invalid(format!(
+                    "response.cookies.{name}.multiValue[{i}] must be an object"
+                ));
+            };
+            list.push(read_pair(
+                &io,
+                &format!("response.cookies.{name}.multiValue[{i}]"),
+                ctx,
+            )?);
+        }
+        Some(list)
+    };
+    Ok(ResponseCookie {
+        value: first.value,
+        attributes: first.attributes,
+        multi_value: multi,
+    })
+}
+
+/// Every entry of a map the function built or replaced, read with `entry`.
+fn read_object<T>(
     v: &JsValue,
+    what: &str,
     ctx: &mut Context,
-) -> Result<Vec<(String, ResponseCookie)>, ReadError> {
+    entry: impl Fn(&str, &JsValue, &mut Context) -> Result<T, ReadError>,
+) -> Result<Vec<(String, T)>, ReadError> {
     if v.is_null_or_undefined() {
         return Ok(Vec::new());
     }
     let Some(o) = v.as_object() else {
-        return invalid("response.cookies must be an object");
+        return invalid(format!("{what} must be an object"));
     };
     let mut out = Vec::new();
-    for name in keys(&o, ctx)? {
-        let cv = get(&o, JsString::from(name.as_str()), ctx)?;
-        let Some(co) = cv.as_object() else {
-            return invalid(format!("response.cookies.{name} must be an object"));
-        };
-        let read_pair =
-            |co: &JsObject, what: &str, ctx: &mut Context| -> Result<CookieValue, ReadError> {
-                let value = get(co, js_string!("value"), ctx)?;
-                let attrs = get(co, js_string!("attributes"), ctx)?;
-                Ok(CookieValue {
-                    value: if value.is_undefined() {
-                        String::new()
-                    } else {
-                        scalar(&value, what, ctx)?
-                    },
-                    attributes: if attrs.is_null_or_undefined() {
-                        String::new()
-                    } else {
-                        scalar(&attrs, what, ctx)?
-                    },
-                })
-            };
-        let first = read_pair(&co, &format!("response.cookies.{name}"), ctx)?;
-        let mv = get(&co, js_string!("multiValue"), ctx)?;
-        let multi = if mv.is_null_or_undefined() {
-            None
-        } else {
-            let Some(arr) = mv.as_object().and_then(|a| JsArray::from_object(a).ok()) else {
-                return invalid(format!(
-                    "response.cookies.{name}.multiValue must be an array"
-                ));
-            };
-            let n = arr.length(ctx)?;
-            let mut list = Vec::with_capacity(n as usize);
-            for i in 0..n {
-                let item = arr.get(i, ctx)?;
-                let Some(io) = item.as_object() else {
-                    return invalid(format!(
-                        "response.cookies.{name}.multiValue[{i}] must be an object"
-                    ));
-                };
-                list.push(read_pair(
-                    &io,
-                    &format!("response.cookies.{name}.multiValue[{i}]"),
-                    ctx,
-                )?);
-            }
-            Some(list)
-        };
-        out.push((
-            name,
-            ResponseCookie {
-                value: first.value,
-                attributes: first.attributes,
-                multi_value: multi,
-            },
-        ));
+    for (name, key) in keys(&o, ctx)? {
+        let ev = get_key(&o, &key, ctx)?;
+        let value = entry(&name, &ev, ctx)?;
+        out.push((name, value));
     }
     Ok(out)
 }
 
-fn read_response(o: &JsObject, ctx: &mut Context) -> Result<OutResponse, ReadError> {
+/// Map `part` of the result: the input's entries where the function left
+/// them alone, the others read from JS.
+fn read_map<T>(
+    value: MapValue,
+    what: &str,
+    ctx: &mut Context,
+    entry: impl Fn(&str, &JsValue, &mut Context) -> Result<T, ReadError>,
+    from_input: impl Fn(Entry) -> Option<T>,
+) -> Result<Vec<(String, T)>, ReadError> {
+    match value {
+        MapValue::Js(v) => read_object(&v, what, ctx, entry),
+        MapValue::Entries(entries) => {
+            let mut out = Vec::with_capacity(entries.len());
+            for (name, e) in entries {
+                let value = match e {
+                    Entry::Js(v) => entry(&name, &v, ctx)?,
+                    // An entry of another kind of map (a request header
+                    // moved into response cookies): read it as JS.
+                    other => match from_input(other) {
+                        Some(t) => t,
+                        None => return invalid(format!("{what}.{name} has the wrong shape")),
+                    },
+                };
+                out.push((name, value));
+            }
+            Ok(out)
+        }
+    }
+}
+
+fn read_fields_map(value: MapValue, what: &str, ctx: &mut Context) -> Result<Fields, ReadError> {
+    read_map(
+        value,
+        what,
+        ctx,
+        |name, v, ctx| read_field(name, v, what, ctx),
+        |e| match e {
+            Entry::Field(f) => Some(f),
+            Entry::Cookie(c) => Some(Field {
+                value: c.value,
+                multi_value: c
+                    .multi_value
+                    .map(|m| m.into_iter().map(|v| v.value).collect()),
+            }),
+            Entry::Js(_) => None,
+        },
+    )
+}
+
+fn read_response(
+    o: &JsObject,
+    maps: &MapFunctions,
+    ctx: &mut Context,
+) -> Result<OutResponse, ReadError> {
     let sc = get(o, js_string!("statusCode"), ctx)?;
     let Some(n) = sc.as_number() else {
         return invalid("response.statusCode must be an integer");
@@ -321,15 +329,30 @@ fn read_response(o: &JsObject, ctx: &mut Context) -> Result<OutResponse, ReadErr
     } else {
         Some(scalar(&sd, "response.statusDescription", ctx)?)
     };
-    let hv = get(o, js_string!("headers"), ctx)?;
-    let headers = read_fields(&hv, "response.headers", ctx)?;
-    let cv = get(o, js_string!("cookies"), ctx)?;
-    let cookies = read_response_cookies(&cv, ctx)?;
+    let hv = maps.value(o, Part::ResponseHeaders, ctx)?;
+    let headers = read_fields_map(hv, "response.headers", ctx)?;
+    let cv = maps.value(o, Part::ResponseCookies, ctx)?;
+    let cookies = read_map(cv, "response.cookies", ctx, read_cookie, |e| match e {
+        Entry::Cookie(c) => Some(c),
+        Entry::Field(f) => Some(ResponseCookie {
+            value: f.value,
+            attributes: String::new(),
+            multi_value: f.multi_value.map(|m| {
+                m.into_iter()
+                    .map(|value| CookieValue {
+                        value,
+                        attributes: String::new(),
+                    })
+                    .collect()
+            }),
+        }),
+        Entry::Js(_) => None,
+    })?;
     let bv = get(o, js_string!("body"), ctx)?;
     let body = if bv.is_undefined() {
         None
     } else if let Some(s) = bv.as_string() {
-        Some(OutBody::Text(s.to_std_string_lossy()))
+        Some(OutBody::Text(super::rust_string(&s)))
     } else if let Some(bo) = bv.as_object() {
         let enc = get(&bo, js_string!("encoding"), ctx)?;
         let data = get(&bo, js_string!("data"), ctx)?;
@@ -338,7 +361,7 @@ fn read_response(o: &JsObject, ctx: &mut Context) -> Result<OutResponse, ReadErr
         } else {
             scalar(&data, "response.body.data", ctx)?
         };
-        match enc.as_string().map(|e| e.to_std_string_lossy()).as_deref() {
+        match enc.as_string().map(|e| super::rust_string(&e)).as_deref() {
             None | Some("text") => Some(OutBody::Text(data)),
             Some("base64") => Some(OutBody::Base64(data)),
             Some(other) => return invalid(format!("invalid response.body.encoding \"{other}\"")),
@@ -355,7 +378,11 @@ fn read_response(o: &JsObject, ctx: &mut Context) -> Result<OutResponse, ReadErr
     })
 }
 
-fn read_request(o: &JsObject, ctx: &mut Context) -> Result<OutRequest, ReadError> {
+fn read_request(
+    o: &JsObject,
+    maps: &MapFunctions,
+    ctx: &mut Context,
+) -> Result<OutRequest, ReadError> {
     let m = get(o, js_string!("method"), ctx)?;
     let method = if m.is_undefined() {
         String::new()
@@ -366,19 +393,22 @@ fn read_request(o: &JsObject, ctx: &mut Context) -> Result<OutRequest, ReadError
     let Some(uri) = u.as_string() else {
         return invalid("request.uri must be a string");
     };
-    let qv = get(o, js_string!("querystring"), ctx)?;
-    let querystring = if let Some(q) = qv.as_string() {
-        Querystring::Raw(q.to_std_string_lossy())
-    } else {
-        Querystring::Fields(read_fields(&qv, "request.querystring", ctx)?)
+    // A string querystring is kept as written (spec §4.5).
+    let querystring = match maps.value(o, Part::RequestQuerystring, ctx)? {
+        MapValue::Js(q) if q.is_string() => Querystring::Raw(
+            q.as_string()
+                .map(|q| super::rust_string(&q))
+                .unwrap_or_default(),
+        ),
+        qv => Querystring::Fields(read_fields_map(qv, "request.querystring", ctx)?),
     };
-    let hv = get(o, js_string!("headers"), ctx)?;
-    let headers = read_fields(&hv, "request.headers", ctx)?;
-    let cv = get(o, js_string!("cookies"), ctx)?;
-    let cookies = read_fields(&cv, "request.cookies", ctx)?;
+    let hv = maps.value(o, Part::RequestHeaders, ctx)?;
+    let headers = read_fields_map(hv, "request.headers", ctx)?;
+    let cv = maps.value(o, Part::RequestCookies, ctx)?;
+    let cookies = read_fields_map(cv, "request.cookies", ctx)?;
     Ok(OutRequest {
         method,
-        uri: uri.to_std_string_lossy(),
+        uri: super::rust_string(&uri),
         querystring,
         headers,
         cookies,
@@ -386,7 +416,12 @@ fn read_request(o: &JsObject, ctx: &mut Context) -> Result<OutRequest, ReadError
 }
 
 /// Read the handler's result for `event_type` (spec §4.5).
-pub fn read(v: &JsValue, event_type: EventType, ctx: &mut Context) -> Result<Output, ReadError> {
+pub fn read(
+    v: &JsValue,
+    event_type: EventType,
+    maps: &MapFunctions,
+    ctx: &mut Context,
+) -> Result<Output, ReadError> {
     let Some(o) = v.as_object() else {
         return invalid(format!(
             "the function must return a {} object",
@@ -398,8 +433,8 @@ pub fn read(v: &JsValue, event_type: EventType, ctx: &mut Context) -> Result<Out
     };
     let is_response = !get(&o, js_string!("statusCode"), ctx)?.is_undefined();
     match (event_type, is_response) {
-        (_, true) => Ok(Output::Response(read_response(&o, ctx)?)),
-        (EventType::ViewerRequest, false) => Ok(Output::Request(read_request(&o, ctx)?)),
+        (_, true) => Ok(Output::Response(read_response(&o, maps, ctx)?)),
+        (EventType::ViewerRequest, false) => Ok(Output::Request(read_request(&o, maps, ctx)?)),
         (EventType::ViewerResponse, false) => {
             invalid("a viewer-response function must return a response object with a statusCode")
         }

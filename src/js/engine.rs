@@ -52,8 +52,8 @@ use boa_engine::{
 };
 
 use super::{
-    cf_event, natives, BudgetMode, Dialect, EdgeLocation, FunctionCode, InvocationReport,
-    InvokeOptions,
+    cf_event, field_map, natives, BudgetMode, Dialect, EdgeLocation, FunctionCode,
+    InvocationReport, InvokeOptions,
 };
 use crate::cloudfront_functions::event::{Event, EventType};
 use crate::cloudfront_functions::kvs::KeyValueStore;
@@ -103,6 +103,10 @@ pub struct InvocationState {
     pub edge_location: Option<EdgeLocation>,
     pub raw_query: Option<String>,
     pub viewer_request: bool,
+    /// The event's field maps (see [`field_map`]).
+    pub maps: field_map::Maps,
+    /// The current realm's map accessors and proxy handler.
+    pub map_functions: Option<Rc<field_map::MapFunctions>>,
 }
 
 impl InvocationState {
@@ -180,6 +184,7 @@ struct RuntimeRealm {
     require: JsObject,
     cf: JsObject,
     raw_query_string: Option<JsObject>,
+    maps: Rc<field_map::MapFunctions>,
 }
 
 /// The per-thread engine.
@@ -215,6 +220,7 @@ impl Engine {
         limits.set_recursion_limit(RECURSION_LIMIT);
         let state = Rc::new(RefCell::new(InvocationState::default()));
         ctx.insert_data(state.clone());
+
         Ok(Engine {
             ctx,
             realms: HashMap::new(),
@@ -278,7 +284,9 @@ impl Engine {
             let lockdown = lockdown
                 .as_callable()
                 .ok_or_else(|| JsNativeError::typ().with_message("lockdown is not a function"))?;
+            let maps = field_map::MapFunctions::new(ctx);
             let mut roots = vec![JsValue::from(rt.clone()), helpers.into()];
+            roots.extend(maps.roots().map(|f| JsValue::from(f.clone())));
             if let Some(f) = &raw_query_string {
                 roots.push(JsValue::from(JsObject::clone(f)));
             }
@@ -291,6 +299,7 @@ impl Engine {
                 require,
                 cf,
                 raw_query_string,
+                maps: Rc::new(maps),
             })
         })();
         self.ctx.enter_realm(previous);
@@ -355,12 +364,13 @@ impl Engine {
                 return (report, false);
             }
         };
-        let (realm, require, cf, raw_qs) = match self.realms.get(&code.dialect) {
+        let (realm, require, cf, raw_qs, lazy) = match self.realms.get(&code.dialect) {
             Some(r) => (
                 r.realm.clone(),
                 r.require.clone(),
                 r.cf.clone(),
                 r.raw_query_string.clone(),
+                r.maps.clone(),
             ),
             None => {
                 report.result = Err(FunctionError::Execution("realm missing".into()));
@@ -377,6 +387,8 @@ impl Engine {
                 },
                 raw_query: event.request.raw_query.clone(),
                 viewer_request: event.context.event_type == EventType::ViewerRequest,
+                maps: field_map::Maps::of(event),
+                map_functions: Some(lazy.clone()),
                 ..InvocationState::default()
             };
         }
@@ -386,7 +398,7 @@ impl Engine {
         self.clock.now_ms.set(now_ms);
         let previous = self.ctx.enter_realm(realm);
         let start = Instant::now();
-        let ended = self.run(&factory, &require, &cf, raw_qs.as_ref(), event);
+        let ended = self.run(&factory, &require, &cf, raw_qs.as_ref(), &lazy, event);
         report.elapsed = start.elapsed();
         self.ctx.enter_realm(previous);
         let mut retire = false;
@@ -413,6 +425,8 @@ impl Engine {
         report.origin = st.origin.take();
         report.custom_log_data = st.custom_log_data.take();
         st.kvs = None;
+        st.maps = field_map::Maps::default();
+        st.map_functions = None;
         (report, retire)
     }
 
@@ -422,6 +436,7 @@ impl Engine {
         require: &JsObject,
         cf: &JsObject,
         raw_qs: Option<&JsObject>,
+        lazy: &field_map::MapFunctions,
         event: &Event,
     ) -> Ended {
         let ctx = &mut self.ctx;
@@ -439,7 +454,7 @@ impl Engine {
                     .into(),
             ));
         };
-        let ev = match cf_event::build(event, raw_qs, ctx) {
+        let ev = match cf_event::build(event, raw_qs, lazy, ctx) {
             Ok(e) => e,
             Err(e) => return failure(e, ctx),
         };
@@ -464,7 +479,7 @@ impl Engine {
                 }
             }
         }
-        match cf_event::read(&result, event.context.event_type, ctx) {
+        match cf_event::read(&result, event.context.event_type, lazy, ctx) {
             Ok(out) => Ended::Ok(out),
             Err(cf_event::ReadError::Invalid(m)) => Ended::Failed(FunctionError::Validation(m)),
             Err(cf_event::ReadError::Js(e)) => failure(e, ctx),
@@ -483,10 +498,10 @@ fn failure(e: JsError, ctx: &mut Context) -> Ended {
     let msg = match e.clone().into_opaque(ctx).unwrap_or_default() {
         v if v.is_object() => v
             .to_string(ctx)
-            .map(|s| s.to_std_string_lossy())
+            .map(|s| super::rust_string(&s))
             .unwrap_or_else(|_| e.to_string()),
         v => match v.to_string(ctx) {
-            Ok(s) => format!("Uncaught {}", s.to_std_string_lossy()),
+            Ok(s) => format!("Uncaught {}", super::rust_string(&s)),
             Err(_) => e.to_string(),
         },
     };

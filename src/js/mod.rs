@@ -9,6 +9,7 @@
 
 mod cf_event;
 mod engine;
+mod field_map;
 pub mod lambda_runtime;
 mod natives;
 pub mod source;
@@ -27,6 +28,19 @@ use crate::cloudfront_functions::event::{Event, Output};
 use crate::cloudfront_functions::kvs::KeyValueStore;
 use crate::cloudfront_functions::origin::OriginRequest;
 use crate::cloudfront_functions::FunctionError;
+
+/// A JS string as a Rust string, unpaired surrogates replaced by U+FFFD.
+/// boa's own `to_std_string_lossy` formats char by char; this copies Latin-1
+/// strings (nearly every header, URI and value) in one pass.
+fn rust_string(s: &boa_engine::JsString) -> String {
+    match s.as_str().variant() {
+        boa_engine::string::JsStrVariant::Latin1(bytes) => match std::str::from_utf8(bytes) {
+            Ok(ascii) if bytes.is_ascii() => ascii.to_owned(),
+            _ => bytes.iter().map(|&b| char::from(b)).collect(),
+        },
+        boa_engine::string::JsStrVariant::Utf16(units) => String::from_utf16_lossy(units),
+    }
+}
 
 /// The JavaScript dialect a function is written in (spec §4.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

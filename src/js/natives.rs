@@ -27,7 +27,7 @@ pub const MAX_LOG_BYTES: usize = 10 * 1024;
 /// Most bytes of `cf.logCustomData` kept (spec §4.3).
 pub const MAX_CUSTOM_LOG_BYTES: usize = 800;
 
-fn state(ctx: &Context) -> JsResult<State> {
+pub(super) fn state(ctx: &Context) -> JsResult<State> {
     ctx.get_data::<State>().cloned().ok_or_else(|| {
         JsNativeError::error()
             .with_message("no invocation in progress")
@@ -81,7 +81,7 @@ pub fn array_buffer(bytes: &[u8], ctx: &mut Context) -> JsResult<JsValue> {
 }
 
 fn encode_string(s: &JsString, enc: &str) -> JsResult<Vec<u8>> {
-    let lossy = || s.to_std_string_lossy();
+    let lossy = || super::rust_string(s);
     Ok(match enc {
         "utf8" => lossy().into_bytes(),
         "latin1" | "ascii" => s.iter().map(|u| (u & 0xff) as u8).collect(),
@@ -150,16 +150,16 @@ fn decode_bytes(b: &[u8], enc: &str) -> JsResult<JsString> {
 
 fn n_encode(_: &JsValue, args: &[JsValue], ctx: &mut Context) -> JsResult<JsValue> {
     let s = string_arg(args, 0)?;
-    let enc = string_arg(args, 1)?.to_std_string_lossy();
+    let enc = super::rust_string(&string_arg(args, 1)?);
     let bytes = encode_string(&s, &enc)?;
     array_buffer(&bytes, ctx)
 }
 
 fn n_byte_length(_: &JsValue, args: &[JsValue], _: &mut Context) -> JsResult<JsValue> {
     let s = string_arg(args, 0)?;
-    let enc = string_arg(args, 1)?.to_std_string_lossy();
+    let enc = super::rust_string(&string_arg(args, 1)?);
     let n = match enc.as_str() {
-        "utf8" => s.to_std_string_lossy().len(),
+        "utf8" => super::rust_string(&s).len(),
         _ => encode_string(&s, &enc)?.len(),
     };
     Ok(JsValue::from(n as f64))
@@ -167,7 +167,7 @@ fn n_byte_length(_: &JsValue, args: &[JsValue], _: &mut Context) -> JsResult<JsV
 
 fn n_decode(_: &JsValue, args: &[JsValue], ctx: &mut Context) -> JsResult<JsValue> {
     let b = bytes_of(&arg(args, 0), ctx)?.ok_or_else(|| type_error("expected bytes"))?;
-    let enc = string_arg(args, 1)?.to_std_string_lossy();
+    let enc = super::rust_string(&string_arg(args, 1)?);
     Ok(decode_bytes(&b, &enc)?.into())
 }
 
@@ -207,7 +207,7 @@ fn n_index_of(_: &JsValue, args: &[JsValue], ctx: &mut Context) -> JsResult<JsVa
 }
 
 fn n_hash_supported(_: &JsValue, args: &[JsValue], _: &mut Context) -> JsResult<JsValue> {
-    let alg = string_arg(args, 0)?.to_std_string_lossy();
+    let alg = super::rust_string(&string_arg(args, 0)?);
     Ok(JsValue::from(matches!(
         alg.as_str(),
         "md5" | "sha1" | "sha256"
@@ -216,7 +216,7 @@ fn n_hash_supported(_: &JsValue, args: &[JsValue], _: &mut Context) -> JsResult<
 
 fn chunk_bytes(v: &JsValue, ctx: &mut Context) -> JsResult<Vec<u8>> {
     if let Some(s) = v.as_string() {
-        return Ok(s.to_std_string_lossy().into_bytes());
+        return Ok(super::rust_string(&s).into_bytes());
     }
     bytes_of(v, ctx)?.ok_or_else(|| type_error("data must be a string or a Buffer"))
 }
@@ -239,7 +239,7 @@ fn hash_of<D: Digest>(chunks: &[Vec<u8>]) -> Vec<u8> {
 }
 
 fn n_digest(_: &JsValue, args: &[JsValue], ctx: &mut Context) -> JsResult<JsValue> {
-    let alg = string_arg(args, 0)?.to_std_string_lossy();
+    let alg = super::rust_string(&string_arg(args, 0)?);
     let key = arg(args, 1);
     let key = if key.is_undefined() {
         None
@@ -271,7 +271,7 @@ fn n_digest(_: &JsValue, args: &[JsValue], ctx: &mut Context) -> JsResult<JsValu
 /// `querystring.unescape`: percent-decoding; invalid UTF-8 becomes U+FFFD (spec §4.3).
 fn n_unescape(_: &JsValue, args: &[JsValue], _: &mut Context) -> JsResult<JsValue> {
     let s = arg(args, 0).as_string().unwrap_or_default();
-    let s = s.to_std_string_lossy();
+    let s = super::rust_string(&s);
     if !s.contains('%') {
         return Ok(JsString::from(s.as_str()).into());
     }
@@ -299,7 +299,7 @@ fn n_btoa(_: &JsValue, args: &[JsValue], _: &mut Context) -> JsResult<JsValue> {
 }
 
 fn n_atob(_: &JsValue, args: &[JsValue], _: &mut Context) -> JsResult<JsValue> {
-    let s = string_arg(args, 0)?.to_std_string_lossy();
+    let s = super::rust_string(&string_arg(args, 0)?);
     let clean: String = s.chars().filter(|c| !c.is_ascii_whitespace()).collect();
     let clean = clean.trim_end_matches('=');
     let bytes = base64::engine::general_purpose::STANDARD_NO_PAD
@@ -334,19 +334,19 @@ fn n_log(_: &JsValue, args: &[JsValue], ctx: &mut Context) -> JsResult<JsValue> 
 /// How console.log shows a value: strings as-is, objects as JSON.
 fn display(v: &JsValue, ctx: &mut Context) -> JsResult<String> {
     if let Some(s) = v.as_string() {
-        return Ok(s.to_std_string_lossy());
+        return Ok(super::rust_string(&s));
     }
     if v.as_callable().is_none() {
         if let Some(o) = v.as_object() {
             if o.is::<boa_engine::builtins::error::Error>() {
-                return Ok(v.to_string(ctx)?.to_std_string_lossy());
+                return Ok(super::rust_string(&v.to_string(ctx)?));
             }
             if let Ok(Some(j)) = v.to_json(ctx) {
                 return Ok(j.to_string());
             }
         }
     }
-    Ok(v.to_string(ctx)?.to_std_string_lossy())
+    Ok(super::rust_string(&v.to_string(ctx)?))
 }
 
 fn no_kvs() -> JsError {
@@ -363,8 +363,8 @@ fn n_kvs_check(_: &JsValue, _: &[JsValue], ctx: &mut Context) -> JsResult<JsValu
 }
 
 fn n_kvs_get(_: &JsValue, args: &[JsValue], ctx: &mut Context) -> JsResult<JsValue> {
-    let key = string_arg(args, 0)?.to_std_string_lossy();
-    let fmt = string_arg(args, 1)?.to_std_string_lossy();
+    let key = super::rust_string(&string_arg(args, 0)?);
+    let fmt = super::rust_string(&string_arg(args, 1)?);
     let st = state(ctx)?;
     let value = {
         let st = st.borrow();
@@ -393,7 +393,7 @@ fn n_kvs_get(_: &JsValue, args: &[JsValue], ctx: &mut Context) -> JsResult<JsVal
 }
 
 fn n_kvs_exists(_: &JsValue, args: &[JsValue], ctx: &mut Context) -> JsResult<JsValue> {
-    let key = string_arg(args, 0)?.to_std_string_lossy();
+    let key = super::rust_string(&string_arg(args, 0)?);
     let st = state(ctx)?;
     let st = st.borrow();
     let kvs = st.kvs.as_ref().ok_or_else(no_kvs)?;
@@ -425,7 +425,7 @@ fn n_kvs_meta(_: &JsValue, _: &[JsValue], ctx: &mut Context) -> JsResult<JsValue
 }
 
 fn n_origin(_: &JsValue, args: &[JsValue], ctx: &mut Context) -> JsResult<JsValue> {
-    let kind = string_arg(args, 0)?.to_std_string_lossy();
+    let kind = super::rust_string(&string_arg(args, 0)?);
     let value = arg(args, 1)
         .to_json(ctx)?
         .unwrap_or(serde_json::Value::Null);
@@ -445,7 +445,7 @@ fn n_origin(_: &JsValue, args: &[JsValue], ctx: &mut Context) -> JsResult<JsValu
 }
 
 fn n_log_custom_data(_: &JsValue, args: &[JsValue], ctx: &mut Context) -> JsResult<JsValue> {
-    let s = string_arg(args, 0)?.to_std_string_lossy();
+    let s = super::rust_string(&string_arg(args, 0)?);
     let encoded: String =
         percent_encoding::utf8_percent_encode(&s, percent_encoding::NON_ALPHANUMERIC).collect();
     let mut end = encoded.len().min(MAX_CUSTOM_LOG_BYTES);

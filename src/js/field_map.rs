@@ -1,0 +1,598 @@
+//! The event's field maps: `request.querystring`, `request.headers`,
+//! `request.cookies`, `response.headers`, `response.cookies` (spec §4.4).
+//!
+//! They are most of an event's objects (a browser request carries a dozen
+//! headers, a cached response as many), and most functions read one or two
+//! entries of one map, or none. Building every `{value}` object, and reading
+//! every one back, was most of an invocation's cost. So a map is built in
+//! two lazy steps, and handed back without JS work wherever it was not
+//! changed:
+//!
+//! 1. **Unread.** The map is an enumerable accessor on its parent (request
+//!    or response). Its first read (or an assignment) replaces the accessor
+//!    with an ordinary data property. A map never read goes back to Rust as
+//!    the input's data, untouched.
+//! 2. **Proxied.** The value read is a `Proxy` over an empty target, whose
+//!    traps (native, shared by the realm) answer from the Rust entries: an
+//!    entry's `{value, multiValue?}` object is built the first time it is
+//!    read, and an assignment or `delete` only changes the entry list. On
+//!    the way back, entries the function did not touch are Rust data again;
+//!    only the entries it read or assigned are read from JS.
+//!
+//! Everything a function can do with a plain object works: get, set,
+//! `delete`, `in`, `Object.keys`/`entries`/`assign`, spread, `for...in`,
+//! `JSON.stringify`, `hasOwnProperty`. Operations outside that set
+//! (`Object.defineProperty`, `Object.freeze`/`seal`/`preventExtensions`,
+//! symbol keys) first *flush* the map: every entry becomes a real property
+//! of the target and from then on the proxy forwards everything to it, so
+//! the proxy invariants hold and the behaviour is that of a plain object.
+//! Two differences remain observable, both listed in the README fidelity
+//! table: `Object.getOwnPropertyDescriptor(request, 'headers')` shows an
+//! accessor before the map is first read, and the map is a proxy (nothing
+//! in the CloudFront Functions runtime can tell a proxy from an object).
+
+use boa_engine::builtins::object::OrdinaryObject;
+use boa_engine::object::builtins::JsArray;
+use boa_engine::object::{FunctionObjectBuilder, ObjectInitializer};
+use boa_engine::property::{PropertyDescriptor, PropertyKey};
+use boa_engine::{
+    js_string, Context, JsNativeError, JsObject, JsResult, JsString, JsValue, NativeFunction,
+};
+
+use std::rc::Rc;
+
+use super::natives::state;
+use crate::cloudfront_functions::event::{Event, Field, Fields, ResponseCookie};
+
+/// A plain object on the realm's shared shape tree, as an object literal
+/// would be: objects built with the same keys in the same order share one
+/// shape, so building them costs no per-object property table.
+pub(super) fn obj(ctx: &mut Context) -> JsObject {
+    ObjectInitializer::with_native_data(OrdinaryObject, ctx).build()
+}
+
+/// A writable, enumerable, configurable data property.
+pub(super) fn data_property(v: impl Into<JsValue>) -> PropertyDescriptor {
+    PropertyDescriptor::builder()
+        .value(v)
+        .writable(true)
+        .enumerable(true)
+        .configurable(true)
+        .build()
+}
+
+/// Define `k` on a fresh object (what `CreateDataProperty` does, without the
+/// checks a new extensible object always passes).
+pub(super) fn put(o: &JsObject, k: JsString, v: impl Into<JsValue>) {
+    o.insert_property(k, data_property(v));
+}
+
+fn s(v: &str) -> JsValue {
+    JsString::from(v).into()
+}
+
+/// `{value, multiValue?}` for a header, query parameter or request cookie.
+fn field_object(field: &Field, ctx: &mut Context) -> JsResult<JsObject> {
+    let fo = obj(ctx);
+    put(&fo, js_string!("value"), s(&field.value));
+    if let Some(mv) = &field.multi_value {
+        let arr = JsArray::new(ctx)?;
+        for v in mv {
+            let e = obj(ctx);
+            put(&e, js_string!("value"), s(v));
+            arr.push(e, ctx)?;
+        }
+        put(&fo, js_string!("multiValue"), arr);
+    }
+    Ok(fo)
+}
+
+/// `{value, attributes, multiValue?}` for a response cookie.
+fn cookie_object(cookie: &ResponseCookie, ctx: &mut Context) -> JsResult<JsObject> {
+    let co = obj(ctx);
+    put(&co, js_string!("value"), s(&cookie.value));
+    put(&co, js_string!("attributes"), s(&cookie.attributes));
+    if let Some(mv) = &cookie.multi_value {
+        let arr = JsArray::new(ctx)?;
+        for v in mv {
+            let e = obj(ctx);
+            put(&e, js_string!("value"), s(&v.value));
+            put(&e, js_string!("attributes"), s(&v.attributes));
+            arr.push(e, ctx)?;
+        }
+        put(&co, js_string!("multiValue"), arr);
+    }
+    Ok(co)
+}
+
+/// One of the event's maps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    RequestQuerystring,
+    RequestHeaders,
+    RequestCookies,
+    ResponseHeaders,
+    ResponseCookies,
+}
+
+const PARTS: [Part; 5] = [
+    Part::RequestQuerystring,
+    Part::RequestHeaders,
+    Part::RequestCookies,
+    Part::ResponseHeaders,
+    Part::ResponseCookies,
+];
+
+impl Part {
+    fn key(self) -> JsString {
+        match self {
+            Part::RequestQuerystring => js_string!("querystring"),
+            Part::RequestHeaders | Part::ResponseHeaders => js_string!("headers"),
+            Part::RequestCookies | Part::ResponseCookies => js_string!("cookies"),
+        }
+    }
+}
+
+/// One entry of a map.
+#[derive(Debug, Clone)]
+pub enum Entry {
+    /// The input's field, not touched by the function.
+    Field(Field),
+    /// The input's response cookie, not touched by the function.
+    Cookie(ResponseCookie),
+    /// Read (and so possibly changed in place) or assigned by the function.
+    Js(JsValue),
+}
+
+impl Entry {
+    fn to_js(&self, ctx: &mut Context) -> JsResult<JsValue> {
+        Ok(match self {
+            Entry::Field(f) => field_object(f, ctx)?.into(),
+            Entry::Cookie(c) => cookie_object(c, ctx)?.into(),
+            Entry::Js(v) => v.clone(),
+        })
+    }
+}
+
+type Entries = Vec<(String, Entry)>;
+
+/// A map the function has read: the proxy, its target and the entries.
+#[derive(Debug)]
+struct Proxied {
+    proxy: JsObject,
+    target: JsObject,
+    entries: Entries,
+    /// The entries now live on the target, which the proxy forwards to.
+    flushed: bool,
+}
+
+#[derive(Debug, Default)]
+enum Slot {
+    /// Not in this event (a viewer-request event has no response).
+    #[default]
+    Absent,
+    Unread(Entries),
+    Proxied(Proxied),
+}
+
+/// The current invocation's maps (kept in the engine's invocation state).
+#[derive(Debug, Default)]
+pub struct Maps([Slot; 5]);
+
+impl Maps {
+    /// The maps of `ev`, all unread.
+    pub fn of(ev: &Event) -> Self {
+        fn fields(f: &Fields) -> Slot {
+            Slot::Unread(
+                f.iter()
+                    .map(|(n, f)| (n.clone(), Entry::Field(f.clone())))
+                    .collect(),
+            )
+        }
+        let mut maps = Maps::default();
+        maps.0[Part::RequestQuerystring as usize] = fields(&ev.request.querystring);
+        maps.0[Part::RequestHeaders as usize] = fields(&ev.request.headers);
+        maps.0[Part::RequestCookies as usize] = fields(&ev.request.cookies);
+        if let Some(resp) = &ev.response {
+            maps.0[Part::ResponseHeaders as usize] = fields(&resp.headers);
+            maps.0[Part::ResponseCookies as usize] = Slot::Unread(
+                resp.cookies
+                    .iter()
+                    .map(|(n, c)| (n.clone(), Entry::Cookie(c.clone())))
+                    .collect(),
+            );
+        }
+        maps
+    }
+}
+
+/// Run `f` on the current invocation's maps.
+fn with_maps<R>(ctx: &Context, f: impl FnOnce(&mut Maps) -> R) -> JsResult<R> {
+    let st = state(ctx)?;
+    let mut st = st.borrow_mut();
+    Ok(f(&mut st.maps))
+}
+
+/// A map as found on the handler's result.
+pub enum MapValue {
+    /// Something the function put there: read it as any object.
+    Js(JsValue),
+    /// One of the event's maps, as entries (in JS property order).
+    Entries(Entries),
+}
+
+/// A realm's accessor functions and proxy handler (frozen with the realm).
+#[derive(Debug)]
+pub struct MapFunctions {
+    get: [JsObject; 5],
+    set: [JsObject; 5],
+    handler: JsObject,
+    proxy_constructor: JsObject,
+}
+
+const TRAPS: [(&str, Trap); 8] = [
+    ("get", Trap::Get),
+    ("set", Trap::Set),
+    ("has", Trap::Has),
+    ("deleteProperty", Trap::DeleteProperty),
+    ("ownKeys", Trap::OwnKeys),
+    ("getOwnPropertyDescriptor", Trap::GetOwnPropertyDescriptor),
+    ("defineProperty", Trap::DefineProperty),
+    ("preventExtensions", Trap::PreventExtensions),
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Trap {
+    Get,
+    Set,
+    Has,
+    DeleteProperty,
+    OwnKeys,
+    GetOwnPropertyDescriptor,
+    DefineProperty,
+    PreventExtensions,
+}
+
+impl Trap {
+    fn name(self) -> &'static str {
+        TRAPS
+            .iter()
+            .find(|(_, t)| *t == self)
+            .map_or("get", |(n, _)| n)
+    }
+}
+
+impl MapFunctions {
+    pub fn new(ctx: &mut Context) -> Self {
+        let function = |f: NativeFunction, length: usize, ctx: &mut Context| -> JsObject {
+            FunctionObjectBuilder::new(ctx.realm(), f)
+                .name(js_string!(""))
+                .length(length)
+                .build()
+                .into()
+        };
+        let get = PARTS.map(|p| {
+            function(
+                NativeFunction::from_copy_closure(move |this, _, ctx| accessor_get(p, this, ctx)),
+                0,
+                ctx,
+            )
+        });
+        let set = PARTS.map(|p| {
+            function(
+                NativeFunction::from_copy_closure(move |this, args, ctx| {
+                    let v = args.first().cloned().unwrap_or_default();
+                    accessor_set(p, this, v, ctx)
+                }),
+                1,
+                ctx,
+            )
+        });
+        let handler = obj(ctx);
+        for (name, trap) in TRAPS {
+            let f = function(
+                NativeFunction::from_copy_closure(move |_, args, ctx| run_trap(trap, args, ctx)),
+                3,
+                ctx,
+            );
+            put(&handler, JsString::from(name), f);
+        }
+        let proxy_constructor = ctx.intrinsics().constructors().proxy().constructor();
+        MapFunctions {
+            get,
+            set,
+            handler,
+            proxy_constructor,
+        }
+    }
+
+    /// Every object to freeze with the realm.
+    pub fn roots(&self) -> impl Iterator<Item = &JsObject> {
+        self.get
+            .iter()
+            .chain(self.set.iter())
+            .chain(std::iter::once(&self.handler))
+    }
+
+    /// Put `part` on `o` as an unread map.
+    pub fn install(&self, o: &JsObject, part: Part) {
+        o.insert_property(
+            part.key(),
+            PropertyDescriptor::builder()
+                .get(self.get[part as usize].clone())
+                .set(self.set[part as usize].clone())
+                .enumerable(true)
+                .configurable(true),
+        );
+    }
+
+    /// What `o[part]` holds on the handler's result, without building a map
+    /// the function never read.
+    pub fn value(&self, o: &JsObject, part: Part, ctx: &mut Context) -> JsResult<MapValue> {
+        let key = PropertyKey::from(part.key());
+        let desc = o.borrow().properties().get(&key);
+        let unread_accessor = desc
+            .as_ref()
+            .and_then(|d| d.get().and_then(JsValue::as_object))
+            .is_some_and(|g| JsObject::equals(&g, &self.get[part as usize]));
+        if unread_accessor {
+            return take(ctx, part);
+        }
+        let v = match desc.and_then(|d| d.value().cloned()) {
+            Some(v) => v,
+            None => o.get(key, ctx)?,
+        };
+        // One of the event's maps, maybe moved from another place.
+        if let Some(p) = v.as_object() {
+            let owner = with_maps(ctx, |m| {
+                PARTS.into_iter().find(|&part| {
+                    matches!(&m.0[part as usize], Slot::Proxied(x) if JsObject::equals(&x.proxy, &p))
+                })
+            })?;
+            if let Some(part) = owner {
+                return take(ctx, part);
+            }
+        }
+        Ok(MapValue::Js(v))
+    }
+}
+
+/// `part`'s entries for the result. They stay in place: a function may put
+/// one map in two places of its result (`request.cookies = request.headers`).
+fn take(ctx: &Context, part: Part) -> JsResult<MapValue> {
+    with_maps(ctx, |m| match &m.0[part as usize] {
+        Slot::Unread(entries) => MapValue::Entries(in_js_order(entries.clone())),
+        Slot::Proxied(p) if p.flushed => MapValue::Js(p.target.clone().into()),
+        Slot::Proxied(p) => MapValue::Entries(in_js_order(p.entries.clone())),
+        Slot::Absent => MapValue::Js(JsValue::undefined()),
+    })
+}
+
+/// Entries in the order an object would list them: integer keys first,
+/// ascending, then the others in insertion order (a stable sort).
+fn in_js_order<T>(mut entries: Vec<(String, T)>) -> Vec<(String, T)> {
+    if entries.iter().any(|(n, _)| array_index(n).is_some()) {
+        entries.sort_by_key(|(n, _)| array_index(n).map_or((1, 0), |i| (0, i)));
+    }
+    entries
+}
+
+/// `name` as an array index (`"7"`, not `"07"`), which objects list first.
+fn array_index(name: &str) -> Option<u32> {
+    let i: u32 = name.parse().ok()?;
+    (i != u32::MAX && i.to_string() == name).then_some(i)
+}
+
+/// First read of an unread map: it becomes a proxy, stored as a data property.
+fn accessor_get(part: Part, this: &JsValue, ctx: &mut Context) -> JsResult<JsValue> {
+    let slot = with_maps(ctx, |m| std::mem::take(&mut m.0[part as usize]))?;
+    let proxy = match slot {
+        Slot::Unread(entries) => {
+            let fns = map_functions(ctx)?;
+            let target = obj(ctx);
+            let proxy = fns.proxy_constructor.construct(
+                &[target.clone().into(), fns.handler.clone().into()],
+                None,
+                ctx,
+            )?;
+            with_maps(ctx, |m| {
+                m.0[part as usize] = Slot::Proxied(Proxied {
+                    proxy: proxy.clone(),
+                    target,
+                    entries,
+                    flushed: false,
+                });
+            })?;
+            proxy
+        }
+        Slot::Proxied(p) => {
+            let proxy = p.proxy.clone();
+            with_maps(ctx, |m| m.0[part as usize] = Slot::Proxied(p))?;
+            proxy
+        }
+        other => {
+            with_maps(ctx, |m| m.0[part as usize] = other)?;
+            return Ok(JsValue::undefined());
+        }
+    };
+    if let Some(t) = this.as_object() {
+        // A frozen parent keeps the accessor, which keeps answering the proxy.
+        let _ = t.define_property_or_throw(part.key(), data_property(proxy.clone()), ctx);
+    }
+    Ok(proxy.into())
+}
+
+/// Assignment to an unread map: it becomes a plain data property.
+fn accessor_set(
+    part: Part,
+    this: &JsValue,
+    value: JsValue,
+    ctx: &mut Context,
+) -> JsResult<JsValue> {
+    if let Some(t) = this.as_object() {
+        t.define_property_or_throw(part.key(), data_property(value), ctx)?;
+    }
+    Ok(JsValue::undefined())
+}
+
+/// The current realm's map functions, for the accessor that builds a proxy.
+fn map_functions(ctx: &Context) -> JsResult<Rc<MapFunctions>> {
+    state(ctx)?.borrow().map_functions.clone().ok_or_else(|| {
+        JsNativeError::error()
+            .with_message("no invocation in progress")
+            .into()
+    })
+}
+
+fn arg(args: &[JsValue], i: usize) -> JsValue {
+    args.get(i).cloned().unwrap_or_default()
+}
+
+/// Which map `target` belongs to, if it is a live (not flushed) one.
+fn live_map(ctx: &Context, target: &JsObject) -> JsResult<Option<Part>> {
+    with_maps(ctx, |m| {
+        PARTS.into_iter().find(|&part| {
+            matches!(&m.0[part as usize], Slot::Proxied(x) if !x.flushed && JsObject::equals(&x.target, target))
+        })
+    })
+}
+
+fn run_trap(trap: Trap, args: &[JsValue], ctx: &mut Context) -> JsResult<JsValue> {
+    let target = arg(args, 0)
+        .as_object()
+        .ok_or_else(|| JsNativeError::typ().with_message("proxy target is not an object"))?;
+    let Some(part) = live_map(ctx, &target)? else {
+        return reflect(trap, args, ctx);
+    };
+    let key = arg(args, 1);
+    let name = key.as_string().map(|k| super::rust_string(&k));
+    match (trap, name) {
+        (Trap::OwnKeys, _) => {
+            let names = with_maps(ctx, |m| match &m.0[part as usize] {
+                Slot::Proxied(p) => p.entries.iter().map(|(n, _)| (n.clone(), ())).collect(),
+                _ => Vec::new(),
+            })?;
+            let arr = JsArray::from_iter(in_js_order(names).iter().map(|(n, ())| s(n)), ctx);
+            Ok(arr.into())
+        }
+        (Trap::Get, Some(name)) => match entry_value(ctx, part, &name)? {
+            Some(v) => Ok(v),
+            None => Ok(target.get(key.to_property_key(ctx)?, ctx)?),
+        },
+        (Trap::GetOwnPropertyDescriptor, Some(name)) => match entry_value(ctx, part, &name)? {
+            Some(v) => {
+                let d = obj(ctx);
+                put(&d, js_string!("value"), v);
+                put(&d, js_string!("writable"), true);
+                put(&d, js_string!("enumerable"), true);
+                put(&d, js_string!("configurable"), true);
+                Ok(d.into())
+            }
+            None => Ok(JsValue::undefined()),
+        },
+        (Trap::Has, Some(name)) => {
+            let found = with_maps(ctx, |m| position(m, part, &name).is_some())?;
+            Ok(if found {
+                true
+            } else {
+                target.has_property(key.to_property_key(ctx)?, ctx)?
+            }
+            .into())
+        }
+        (Trap::Set, Some(name)) => {
+            let value = arg(args, 2);
+            with_maps(ctx, |m| {
+                if let Slot::Proxied(p) = &mut m.0[part as usize] {
+                    match p.entries.iter_mut().find(|(n, _)| *n == name) {
+                        Some((_, e)) => *e = Entry::Js(value),
+                        None => p.entries.push((name, Entry::Js(value))),
+                    }
+                }
+            })?;
+            Ok(true.into())
+        }
+        (Trap::DeleteProperty, Some(name)) => {
+            with_maps(ctx, |m| {
+                if let Slot::Proxied(p) = &mut m.0[part as usize] {
+                    p.entries.retain(|(n, _)| *n != name);
+                }
+            })?;
+            Ok(true.into())
+        }
+        // Reading or deleting a symbol key: the target (with the map's
+        // prototype) answers, as it would for a plain object.
+        (Trap::Get | Trap::Has | Trap::GetOwnPropertyDescriptor | Trap::DeleteProperty, None) => {
+            reflect(trap, args, ctx)
+        }
+        // Setting a symbol key, defineProperty, preventExtensions: become a
+        // plain object first.
+        (Trap::Set | Trap::DefineProperty | Trap::PreventExtensions, _) => {
+            flush(ctx, part, &target)?;
+            reflect(trap, args, ctx)
+        }
+    }
+}
+
+fn position(m: &Maps, part: Part, name: &str) -> Option<usize> {
+    match &m.0[part as usize] {
+        Slot::Proxied(p) => p.entries.iter().position(|(n, _)| n == name),
+        _ => None,
+    }
+}
+
+/// The JS value of entry `name`, built on first read.
+fn entry_value(ctx: &mut Context, part: Part, name: &str) -> JsResult<Option<JsValue>> {
+    let pending = with_maps(ctx, |m| {
+        let i = position(m, part, name)?;
+        match &mut m.0[part as usize] {
+            Slot::Proxied(p) => match &p.entries[i].1 {
+                Entry::Js(v) => Some(Ok(v.clone())),
+                _ => Some(Err(std::mem::replace(
+                    &mut p.entries[i].1,
+                    Entry::Js(JsValue::undefined()),
+                ))),
+            },
+            _ => None,
+        }
+    })?;
+    let entry = match pending {
+        None => return Ok(None),
+        Some(Ok(v)) => return Ok(Some(v)),
+        Some(Err(entry)) => entry,
+    };
+    let v = entry.to_js(ctx)?;
+    with_maps(ctx, |m| {
+        if let Some(i) = position(m, part, name) {
+            if let Slot::Proxied(p) = &mut m.0[part as usize] {
+                p.entries[i].1 = Entry::Js(v.clone());
+            }
+        }
+    })?;
+    Ok(Some(v))
+}
+
+/// Move every entry onto the target; the proxy forwards to it from now on.
+fn flush(ctx: &mut Context, part: Part, target: &JsObject) -> JsResult<()> {
+    let entries = with_maps(ctx, |m| match &mut m.0[part as usize] {
+        Slot::Proxied(p) => {
+            p.flushed = true;
+            std::mem::take(&mut p.entries)
+        }
+        _ => Vec::new(),
+    })?;
+    for (name, entry) in in_js_order(entries) {
+        let v = entry.to_js(ctx)?;
+        target.insert_property(JsString::from(name.as_str()), data_property(v));
+    }
+    Ok(())
+}
+
+/// Do what the proxy would do without the trap: `Reflect[trap](...args)`.
+fn reflect(trap: Trap, args: &[JsValue], ctx: &mut Context) -> JsResult<JsValue> {
+    let reflect = ctx.intrinsics().objects().reflect();
+    let f = reflect.get(JsString::from(trap.name()), ctx)?;
+    let f = f
+        .as_callable()
+        .ok_or_else(|| JsNativeError::typ().with_message("Reflect is incomplete"))?;
+    f.call(&JsValue::undefined(), args, ctx)
+}

@@ -1,0 +1,285 @@
+//! The event's field maps (`querystring`, `headers`, `cookies`) are built
+//! lazily and proxied (src/js/field_map.rs). Whatever a function does with
+//! them must give the same result as with plain objects: every case here
+//! runs twice, once on the event as given and once after the function has
+//! replaced every map by a plain deep copy, and the two results must match.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test helpers"
+)]
+
+use std::time::Duration;
+
+use cfedge::cloudfront_functions::event::Event;
+use cfedge::cloudfront_functions::test::{self, TestResult};
+use cfedge::cloudfront_functions::CloudFrontFunction;
+use cfedge::js::Dialect;
+use serde_json::json;
+
+fn request_event() -> Event {
+    Event::from_json(
+        &json!({
+            "version": "1.0",
+            "context": {"eventType": "viewer-request", "requestId": "r1", "distributionId": "E1", "distributionDomainName": "d1.cloudfront.net"},
+            "viewer": {"ip": "1.2.3.4"},
+            "request": {
+                "method": "GET", "uri": "/a",
+                "querystring": {"q": {"value": "1"}, "2": {"value": "two"}, "r": {"value": "x", "multiValue": [{"value": "x"}, {"value": "y"}]}, "1": {"value": "one"}},
+                "headers": {"host": {"value": "example.com"}, "accept": {"value": "text/html"}, "x-multi": {"value": "a", "multiValue": [{"value": "a"}, {"value": "b"}]}},
+                "cookies": {"sid": {"value": "abc"}, "theme": {"value": "dark"}}
+            }
+        }),
+        None,
+    )
+    .unwrap()
+}
+
+fn response_event() -> Event {
+    Event::from_json(
+        &json!({
+            "version": "1.0",
+            "context": {"eventType": "viewer-response", "requestId": "r1", "distributionId": "E1", "distributionDomainName": "d1.cloudfront.net"},
+            "viewer": {"ip": "1.2.3.4"},
+            "request": {"method": "GET", "uri": "/", "querystring": {}, "headers": {"host": {"value": "example.com"}}, "cookies": {}},
+            "response": {
+                "statusCode": 200, "statusDescription": "OK",
+                "headers": {"content-type": {"value": "text/html"}, "server": {"value": "AmazonS3"}, "etag": {"value": "\"e1\""}},
+                "cookies": {"sid": {"value": "abc", "attributes": "Secure; Path=/"}, "pref": {"value": "1", "attributes": "", "multiValue": [{"value": "1", "attributes": ""}, {"value": "2", "attributes": "Path=/x"}]}}
+            }
+        }),
+        None,
+    )
+    .unwrap()
+}
+
+/// Replaces every map of the event by a plain deep copy.
+const PLAIN: &str = "
+  function plain(o) { return JSON.parse(JSON.stringify(o)); }
+  event.request.querystring = plain(event.request.querystring);
+  event.request.headers = plain(event.request.headers);
+  event.request.cookies = plain(event.request.cookies);
+  if (event.response) {
+    event.response.headers = plain(event.response.headers);
+    event.response.cookies = plain(event.response.cookies);
+  }
+";
+
+fn run(body: &str, event: &Event, plain: bool) -> TestResult {
+    let code = format!(
+        "function handler(event) {{ {} {body} }}",
+        if plain { PLAIN } else { "" }
+    );
+    let f = CloudFrontFunction::from_code(
+        "maps",
+        &code,
+        Dialect::CloudFrontJs2,
+        None,
+        Duration::from_millis(100),
+    )
+    .unwrap();
+    test::run(&f, event)
+}
+
+/// Run `body` on the proxied and on the plain maps; the results must match.
+/// Returns the result for further checks.
+fn same(body: &str, event: &Event) -> TestResult {
+    let lazy = run(body, event, false);
+    let plain = run(body, event, true);
+    assert_eq!(
+        (lazy.output.clone(), lazy.error_message.clone()),
+        (plain.output.clone(), plain.error_message.clone()),
+        "case: {body}"
+    );
+    lazy
+}
+
+/// Put `expr`'s JSON as a header of the returned request.
+fn probe(expr: &str) -> String {
+    format!(
+        "var r = event.request, h = r.headers, q = r.querystring, c = r.cookies; \
+         var v = ({expr}); r.headers['x-probe'] = {{value: JSON.stringify(v === undefined ? null : v)}}; return r;"
+    )
+}
+
+fn probe_value(expr: &str) -> serde_json::Value {
+    let r = same(&probe(expr), &request_event());
+    assert!(r.succeeded(), "{expr}: {}", r.error_message);
+    let v = r.output.unwrap()["request"]["headers"]["x-probe"]["value"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    serde_json::from_str(&v).unwrap()
+}
+
+#[test]
+fn reading_maps_matches_plain_objects() {
+    let cases = [
+        ("h.host.value", json!("example.com")),
+        (
+            "h['x-multi'].multiValue.map(function (m) { return m.value; })",
+            json!(["a", "b"]),
+        ),
+        ("h.missing", json!(null)),
+        ("'host' in h", json!(true)),
+        ("'toString' in h", json!(true)),
+        ("'nope' in h", json!(false)),
+        ("h.hasOwnProperty('accept')", json!(true)),
+        (
+            "Object.prototype.hasOwnProperty.call(h, 'toString')",
+            json!(false),
+        ),
+        ("Object.keys(h)", json!(["host", "accept", "x-multi"])),
+        ("Object.getOwnPropertyNames(c)", json!(["sid", "theme"])),
+        // Integer-like keys come first, ascending, as on any object.
+        ("Object.keys(q)", json!(["1", "2", "q", "r"])),
+        (
+            "Object.entries(c).map(function (e) { return e[0] + '=' + e[1].value; })",
+            json!(["sid=abc", "theme=dark"]),
+        ),
+        (
+            "JSON.stringify(c)",
+            json!("{\"sid\":{\"value\":\"abc\"},\"theme\":{\"value\":\"dark\"}}"),
+        ),
+        (
+            "(function () { var k = []; for (var n in c) k.push(n); return k; })()",
+            json!(["sid", "theme"]),
+        ),
+        ("Object.assign({}, c).theme.value", json!("dark")),
+        (
+            "Object.keys(Object.assign({}, h, {extra: 1}))",
+            json!(["host", "accept", "x-multi", "extra"]),
+        ),
+        ("String(c)", json!("[object Object]")),
+        ("typeof h", json!("object")),
+        ("Array.isArray(h)", json!(false)),
+        ("h.constructor === Object", json!(true)),
+        ("Object.getPrototypeOf(h) === Object.prototype", json!(true)),
+        (
+            "Object.getOwnPropertyDescriptor(h, 'host').value.value",
+            json!("example.com"),
+        ),
+        (
+            "Object.getOwnPropertyDescriptor(h, 'host').enumerable",
+            json!(true),
+        ),
+        (
+            "Object.getOwnPropertyDescriptor(h, 'nope') === undefined",
+            json!(true),
+        ),
+        ("h.host === h.host", json!(true)),
+        ("h[Symbol.iterator] === undefined", json!(true)),
+        ("Object.isFrozen(h)", json!(false)),
+        ("Object.isExtensible(h)", json!(true)),
+        ("r.headers === h", json!(true)),
+        (
+            "Object.keys(r)",
+            json!(["method", "uri", "querystring", "headers", "cookies"]),
+        ),
+        (
+            "JSON.stringify(event.request.cookies)",
+            json!("{\"sid\":{\"value\":\"abc\"},\"theme\":{\"value\":\"dark\"}}"),
+        ),
+    ];
+    for (expr, want) in cases {
+        assert_eq!(probe_value(expr), want, "{expr}");
+    }
+}
+
+#[test]
+fn changing_maps_matches_plain_objects() {
+    let ev = request_event();
+    for body in [
+        "event.request.headers['x-new'] = {value: '1'}; return event.request;",
+        "delete event.request.headers.accept; return event.request;",
+        "event.request.headers.host.value = 'other.example'; return event.request;",
+        "var h = event.request.headers; h.accept = {value: 'a', multiValue: [{value: 'a'}, {value: 'b'}]}; return event.request;",
+        "var h = event.request.headers; h.zz = {value: '1'}; h.aa = {value: '2'}; delete h.zz; h.zz = {value: '3'}; return event.request;",
+        "var q = event.request.querystring; q['0'] = {value: 'zero'}; q.z = {value: 'z'}; delete q['2']; return event.request;",
+        "event.request.cookies.sid.value = 'changed'; delete event.request.cookies.theme; return event.request;",
+        "var r = event.request; r.headers = Object.assign({}, r.headers, {'x-copy': {value: 'c'}}); return r;",
+        "var r = event.request; var h = {...r.headers}; h.host = {value: 'spread'}; r.headers = h; return r;",
+        "var r = event.request; Object.defineProperty(r.headers, 'x-def', {value: {value: 'd'}, enumerable: true, configurable: true, writable: true}); return r;",
+        "var r = event.request; Object.defineProperty(r.headers, 'x-hidden', {value: {value: 'h'}, enumerable: false}); return r;",
+        "var r = event.request; r.headers[Symbol('s')] = 1; r.headers['x-after'] = {value: 'a'}; return r;",
+        "var r = event.request; Object.freeze(r.headers); return r;",
+        "var r = event.request; Object.freeze(r.headers); r.headers['x-late'] = {value: 'l'}; return r;",
+        "var r = event.request; Object.seal(r.cookies); delete r.cookies.sid; return r;",
+        "var r = event.request; Object.preventExtensions(r.querystring); r.querystring.q.value = '9'; return r;",
+        "var r = event.request; r.cookies = r.headers; return r;",
+        "var r = event.request; r.querystring = 'a=1&b=2'; return r;",
+        "var r = event.request; r.querystring = r.headers; r.headers = {}; return r;",
+        "var r = event.request; return {method: r.method, uri: '/b', querystring: r.querystring, headers: r.headers, cookies: r.cookies};",
+        "var r = event.request; return Object.assign({}, r, {uri: '/c'});",
+        "var r = event.request; return {statusCode: 200, headers: r.headers, cookies: r.cookies};",
+        "var r = event.request; r.headers.host = 'not an object'; return r;",
+        "var r = event.request; r.headers['x-u'] = undefined; return r;",
+        "var r = event.request; r.headers = null; return r;",
+        "var r = event.request; delete r.headers; return r;",
+        "var r = event.request; var h = r.headers; r.headers = {}; h['x-lost'] = {value: '1'}; return r;",
+    ] {
+        same(body, &ev);
+    }
+}
+
+#[test]
+fn response_maps_match_plain_objects() {
+    let ev = response_event();
+    for body in [
+        "return event.response;",
+        "var res = event.response; res.headers['x-function'] = {value: 'v1'}; return res;",
+        "var res = event.response; delete res.headers.server; res.headers.etag.value = '\"e2\"'; return res;",
+        "var res = event.response; res.cookies.sid.attributes = 'Secure'; res.cookies.n = {value: 'v', attributes: 'Path=/'}; return res;",
+        "var res = event.response; delete res.cookies.pref; return res;",
+        "var res = event.response; res.cookies.pref.multiValue.push({value: '3', attributes: ''}); return res;",
+        "var res = event.response; return {statusCode: 302, statusDescription: 'Found', headers: res.headers, cookies: res.cookies};",
+        "var res = event.response; res.headers = event.request.headers; return res;",
+        "var res = event.response; res.cookies = event.request.headers; return res;",
+        "var res = event.response; Object.keys(res.headers).forEach(function (k) { res.headers[k].value = res.headers[k].value.toUpperCase(); }); return res;",
+        "var res = event.response; res.headers['x-json'] = {value: JSON.stringify(res.cookies)}; return res;",
+    ] {
+        same(body, &ev);
+    }
+}
+
+/// The one documented difference (README, CloudFront Functions fidelity):
+/// before a map is first read, its property on the request is an accessor.
+#[test]
+fn an_unread_map_is_an_accessor_until_first_read() {
+    let r = run(
+        "var before = Object.getOwnPropertyDescriptor(event.request, 'cookies'); \
+         var read = event.request.cookies; \
+         var after = Object.getOwnPropertyDescriptor(event.request, 'cookies'); \
+         event.request.headers['x-probe'] = {value: [typeof before.get, before.enumerable, \
+           after.value === read, after.writable].join()}; return event.request;",
+        &request_event(),
+        false,
+    );
+    assert!(r.succeeded(), "{}", r.error_message);
+    assert_eq!(
+        r.output.unwrap()["request"]["headers"]["x-probe"]["value"],
+        "function,true,true,true"
+    );
+}
+
+#[test]
+fn maps_do_not_leak_between_invocations() {
+    // A map kept from one invocation is not reachable from the next (fresh
+    // top-level scope); the next invocation sees its own event.
+    let f = CloudFrontFunction::from_code(
+        "keep",
+        "var kept; function handler(event) { if (kept) { event.request.headers['x-old'] = {value: String(kept.host && kept.host.value)}; } kept = event.request.headers; return event.request; }",
+        Dialect::CloudFrontJs2,
+        None,
+        Duration::from_millis(100),
+    )
+    .unwrap();
+    for _ in 0..3 {
+        let r = test::run(&f, &request_event());
+        assert!(r.succeeded(), "{}", r.error_message);
+        assert!(r.output.unwrap()["request"]["headers"]
+            .get("x-old")
+            .is_none());
+    }
+}
