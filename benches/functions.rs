@@ -12,8 +12,9 @@ use std::time::{Duration, Instant};
 
 use cfedge::cloudfront_functions::kvs::KeyValueStore;
 use cfedge::cloudfront_functions::test::parse_event;
+use cfedge::cloudfront_functions::BudgetMode;
 use cfedge::cloudfront_functions::CloudFrontFunction;
-use cfedge::js::{BudgetMode, Dialect};
+use cfedge::js::Dialect;
 use criterion::{criterion_group, criterion_main, Criterion};
 
 fn bench(c: &mut Criterion) {

@@ -13,8 +13,9 @@ use std::time::Duration;
 use cfedge::cloudfront_functions::event::{Event, EventType};
 use cfedge::cloudfront_functions::kvs::KeyValueStore;
 use cfedge::cloudfront_functions::test::{self, TestResult};
+use cfedge::cloudfront_functions::BudgetMode;
 use cfedge::cloudfront_functions::{CloudFrontFunction, FunctionError};
-use cfedge::js::{BudgetMode, Dialect};
+use cfedge::js::Dialect;
 use serde_json::{json, Value};
 
 const BUDGET: Duration = Duration::from_millis(50);

@@ -12,8 +12,10 @@
 //!   validation rules of spec §3.3 and §4.4.
 //! - Failures (spec §4.8): an exception is [`FunctionError::Execution`]
 //!   (503), an invalid result [`FunctionError::Validation`] (502), a runaway
-//!   or over-budget run [`FunctionError::Throttled`] (503).
+//!   run or a function that keeps exceeding its budget
+//!   [`FunctionError::Throttled`] (503, see [`budget`]).
 
+pub mod budget;
 pub mod event;
 pub mod kvs;
 pub mod origin;
@@ -29,10 +31,11 @@ use http::{HeaderMap, StatusCode};
 
 use crate::config::file::FileConfig;
 use crate::config::{ConfigError, Distribution};
-use crate::js::{BudgetMode, Dialect, EdgeLocation, FunctionCode, InvocationReport, InvokeOptions};
+use crate::js::{Dialect, EdgeLocation, FunctionCode, InvocationReport, InvokeOptions};
 use crate::origin::OriginOverride;
 use crate::responses::GeneratedResponse;
 use crate::viewer::ViewerRequest;
+pub use budget::BudgetMode;
 
 use event::{Event, EventContext, EventType, Output};
 use kvs::KeyValueStore;
@@ -72,6 +75,7 @@ pub struct CloudFrontFunction {
     code: FunctionCode,
     kvs: Option<Arc<KeyValueStore>>,
     budget: Duration,
+    throttle: budget::Throttle,
 }
 
 /// Facts about the invocation that go into the event's `context`.
@@ -145,6 +149,7 @@ impl CloudFrontFunction {
             code: FunctionCode::new(name, code, dialect)?,
             kvs,
             budget,
+            throttle: budget::Throttle::default(),
         })
     }
 
@@ -159,24 +164,41 @@ impl CloudFrontFunction {
     }
 
     /// Run the handler on an event (no HTTP translation). `budget_mode`
-    /// says whether running over the budget fails the invocation (the edge)
-    /// or only shows in the compute utilization (`TestFunction`).
+    /// says whether a function that keeps running over its budget is
+    /// throttled (the edge) or the budget only shows in the compute
+    /// utilization (`TestFunction`); see [`budget`].
     pub fn run_event(
         &self,
         event: &Event,
         edge_location: Option<EdgeLocation>,
         budget_mode: BudgetMode,
     ) -> InvocationReport {
-        crate::js::invoke(
+        let mut report = crate::js::invoke(
             &self.code,
             event,
             &InvokeOptions {
-                budget: self.budget,
-                budget_mode,
                 kvs: self.kvs.clone(),
                 edge_location,
             },
-        )
+        );
+        if budget_mode == BudgetMode::Enforce {
+            let utilization = self.compute_utilization(&report);
+            if self.throttle.record(utilization) && report.result.is_ok() {
+                report.result = Err(FunctionError::Throttled(format!(
+                    "compute utilization {utilization}% of the {} µs budget; {} of the last {} invocations ran over it",
+                    self.budget.as_micros(),
+                    self.throttle.recent_overruns(),
+                    budget::WINDOW
+                )));
+            }
+        }
+        report
+    }
+
+    /// An invocation's compute utilization in percent (over 100 when it ran
+    /// past the budget).
+    pub fn compute_utilization(&self, report: &InvocationReport) -> u32 {
+        budget::utilization(report.cpu, self.budget)
     }
 
     fn run_logged(&self, cx: &InvocationContext<'_>, event: &Event) -> InvocationReport {
@@ -194,6 +216,12 @@ impl CloudFrontFunction {
             region: "local".to_owned(),
         };
         let report = self.run_event(event, Some(edge), BudgetMode::Enforce);
+        let utilization = self.compute_utilization(&report);
+        if utilization > 100 {
+            tracing::warn!(function = %self.name, request_id = %cx.request_id, utilization, "CloudFront Function over its time budget");
+        } else {
+            tracing::debug!(function = %self.name, request_id = %cx.request_id, utilization, "CloudFront Function ran");
+        }
         for line in &report.logs {
             tracing::info!(target: "cfedge::function", function = %self.name, request_id = %cx.request_id, "{line}");
         }
@@ -363,6 +391,7 @@ fn load_function(
         code,
         kvs,
         budget,
+        throttle: budget::Throttle::default(),
     })
 }
 

@@ -7,8 +7,9 @@
 use serde_json::{json, Value};
 
 use super::event::{Event, EventType};
+use super::BudgetMode;
 use super::CloudFrontFunction;
-use crate::js::{BudgetMode, EdgeLocation};
+use crate::js::EdgeLocation;
 
 /// The result of one test run.
 #[derive(Debug, Clone, PartialEq)]
@@ -67,8 +68,7 @@ pub fn run(func: &CloudFrontFunction, event: &Event) -> TestResult {
     });
     // TestFunction reports the utilization; throttling is an edge matter.
     let report = func.run_event(event, edge, BudgetMode::ReportOnly);
-    let budget = func.budget().as_nanos().max(1);
-    let util = (report.elapsed.as_nanos() * 100).div_ceil(budget).min(100);
+    let util = func.compute_utilization(&report).min(100);
     let (output, error_message) = match &report.result {
         Ok(out) => match validate(out) {
             Ok(()) => (Some(out.to_json()), String::new()),
@@ -79,7 +79,7 @@ pub fn run(func: &CloudFrontFunction, event: &Event) -> TestResult {
     TestResult {
         function_name: func.name.clone(),
         runtime: func.dialect().name(),
-        compute_utilization: u32::try_from(util).unwrap_or(100),
+        compute_utilization: util,
         logs: report.logs,
         error_message,
         output,

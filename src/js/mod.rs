@@ -102,21 +102,9 @@ pub struct EdgeLocation {
     pub region: String,
 }
 
-/// What the wall-time budget does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BudgetMode {
-    /// Over the budget, the invocation fails with `FunctionThrottledError` (the edge).
-    Enforce,
-    /// The budget only scales the reported compute utilization (`TestFunction`).
-    ReportOnly,
-}
-
 /// What an invocation may use.
 #[derive(Debug, Clone)]
 pub struct InvokeOptions {
-    /// Wall-time budget.
-    pub budget: Duration,
-    pub budget_mode: BudgetMode,
     /// The associated key value store.
     pub kvs: Option<Arc<KeyValueStore>>,
     /// `cf.edgeLocation` (viewer-request only).
@@ -131,6 +119,8 @@ pub struct InvocationReport {
     pub logs: Vec<String>,
     /// Wall time of the invocation (factory + handler + promise jobs + result read).
     pub elapsed: Duration,
+    /// The same span's CPU time on the engine's thread (compute utilization).
+    pub cpu: Duration,
     /// The last origin helper call, if any.
     pub origin: Option<OriginRequest>,
     /// `cf.logCustomData`, URL-encoded and capped at 800 bytes.

@@ -1,0 +1,149 @@
+//! Time budget, compute utilization and throttling (spec §4.6).
+//!
+//! - **Compute utilization** is the invocation's CPU time on its thread as
+//!   a percentage of the function's budget (default 1 ms, `budget_us`).
+//!   CloudFront does not publish what it measures; CPU time is the choice
+//!   here because it does not grow when a load test saturates the machine
+//!   (a preempted thread spends wall time, not CPU time). Collector work the
+//!   invocation triggers counts, as it would on CloudFront.
+//! - **Throttling.** CloudFront throttles a function that *keeps* exceeding
+//!   its limit (spec §4.6), not one invocation that ran long once. So each
+//!   function remembers which of its last [`WINDOW`] invocations ran over
+//!   their budget (shared by all threads), and an invocation is answered
+//!   `FunctionThrottledError` when at least [`THROTTLE_AT`] of them, this
+//!   one included, did. A function always over its budget is throttled from
+//!   its fourth invocation on; a stray slow invocation among fast ones (a
+//!   collector pause) never is; a function that becomes fast again recovers
+//!   after five fast invocations.
+//! - An invocation over [`GROSS_OVERRUN_PERCENT`] (ten times the budget), or
+//!   stopped by a runtime limit (instructions, loop iterations, recursion),
+//!   is throttled at once: it ran far past anything CloudFront allows.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+/// What the budget does for one invocation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BudgetMode {
+    /// The edge: a function over its budget is throttled (see the module docs).
+    Enforce,
+    /// `test-function`: the budget only scales the reported compute utilization.
+    ReportOnly,
+}
+
+/// A single invocation this far over its budget is throttled at once.
+pub const GROSS_OVERRUN_PERCENT: u32 = 1000;
+
+/// How many recent invocations the throttle looks at.
+pub const WINDOW: u32 = 8;
+
+/// Over-budget invocations in the window that throttle the function.
+pub const THROTTLE_AT: u32 = 4;
+
+/// Compute utilization of `cpu` against `budget`, in percent (not capped).
+pub fn utilization(cpu: Duration, budget: Duration) -> u32 {
+    let budget = budget.as_nanos().max(1);
+    u32::try_from((cpu.as_nanos() * 100).div_ceil(budget)).unwrap_or(u32::MAX)
+}
+
+/// One function's recent history: bit *i* set when the *i*-th last
+/// invocation ran over its budget.
+#[derive(Debug, Default)]
+pub struct Throttle {
+    history: AtomicU32,
+}
+
+impl Throttle {
+    /// Record an invocation's utilization; `true` if it is to be throttled.
+    pub fn record(&self, utilization_percent: u32) -> bool {
+        let over = u32::from(utilization_percent > 100);
+        let mask = (1 << WINDOW) - 1;
+        let previous = self
+            .history
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |h| {
+                Some(((h << 1) | over) & mask)
+            })
+            .unwrap_or_else(|h| h);
+        let history = ((previous << 1) | over) & mask;
+        utilization_percent >= GROSS_OVERRUN_PERCENT || history.count_ones() >= THROTTLE_AT
+    }
+
+    /// How many of the last [`WINDOW`] invocations ran over their budget.
+    pub fn recent_overruns(&self) -> u32 {
+        self.history.load(Ordering::Relaxed).count_ones()
+    }
+}
+
+/// The calling thread's CPU time so far.
+pub fn thread_cpu_time() -> Duration {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
+    Duration::new(
+        u64::try_from(t.tv_sec).unwrap_or(0),
+        u32::try_from(t.tv_nsec).unwrap_or(0),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(t: &Throttle, samples: &[u32]) -> Vec<bool> {
+        samples.iter().map(|&u| t.record(u)).collect()
+    }
+
+    #[test]
+    fn utilization_is_cpu_time_over_budget() {
+        let ms = Duration::from_millis(1);
+        assert_eq!(utilization(Duration::from_micros(210), ms), 21);
+        assert_eq!(utilization(Duration::from_micros(1), ms), 1);
+        assert_eq!(utilization(Duration::ZERO, ms), 0);
+        assert_eq!(utilization(Duration::from_millis(3), ms), 300);
+        assert_eq!(
+            utilization(Duration::from_secs(1), Duration::ZERO),
+            u32::MAX
+        );
+    }
+
+    #[test]
+    fn stray_slow_invocations_among_fast_ones_are_not_throttled() {
+        let t = Throttle::default();
+        let mut samples = vec![5; 64];
+        // Collector pauses: never four in eight.
+        for i in [3, 10, 12, 14, 30, 31, 32, 50] {
+            samples[i] = 900;
+        }
+        assert!(run(&t, &samples).iter().all(|&th| !th));
+    }
+
+    #[test]
+    fn a_function_that_keeps_exceeding_is_throttled_and_recovers() {
+        let t = Throttle::default();
+        assert_eq!(
+            run(&t, &[101, 300, 150, 500, 120, 999]),
+            [false, false, false, true, true, true]
+        );
+        // Fast again: throttled while half the window is still over budget.
+        assert_eq!(run(&t, &[5; 6]), [true, true, true, true, false, false]);
+        assert_eq!(t.recent_overruns(), 2);
+    }
+
+    #[test]
+    fn a_gross_overrun_is_throttled_at_once() {
+        let t = Throttle::default();
+        assert_eq!(run(&t, &[GROSS_OVERRUN_PERCENT]), [true]);
+        assert_eq!(
+            run(&Throttle::default(), &[GROSS_OVERRUN_PERCENT - 1]),
+            [false]
+        );
+    }
+
+    #[test]
+    fn thread_cpu_time_advances_with_work() {
+        let a = thread_cpu_time();
+        let mut x = 0u64;
+        for i in 0..2_000_000u64 {
+            x = std::hint::black_box(x.wrapping_add(i * i));
+        }
+        assert!(thread_cpu_time() > a, "{x}");
+    }
+}
