@@ -198,7 +198,7 @@ impl CloudFrontFunction {
     /// An invocation's compute utilization in percent (over 100 when it ran
     /// past the budget).
     pub fn compute_utilization(&self, report: &InvocationReport) -> u32 {
-        budget::utilization(report.cpu, self.budget)
+        budget::utilization(report.elapsed, self.budget)
     }
 
     fn run_logged(&self, cx: &InvocationContext<'_>, event: &Event) -> InvocationReport {

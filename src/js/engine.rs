@@ -23,7 +23,7 @@
 //!   panicked is retired and rebuilt on the next call. The time budget
 //!   itself (compute utilization, throttling of functions that keep
 //!   exceeding it) is `cloudfront_functions::budget`'s: the engine reports
-//!   each invocation's wall and CPU time.
+//!   each invocation's time.
 //!
 //! The one thing that cannot be interrupted is a single long native call,
 //! chiefly a backtracking regular expression: boa's regex engine (regress)
@@ -57,7 +57,6 @@ use super::{
     cf_event, field_map, natives, Dialect, EdgeLocation, FunctionCode, InvocationReport,
     InvokeOptions,
 };
-use crate::cloudfront_functions::budget::thread_cpu_time;
 use crate::cloudfront_functions::event::{Event, EventType};
 use crate::cloudfront_functions::kvs::KeyValueStore;
 use crate::cloudfront_functions::origin::OriginRequest;
@@ -357,7 +356,6 @@ impl Engine {
             result: Err(FunctionError::Execution(String::new())),
             logs: Vec::new(),
             elapsed: Duration::ZERO,
-            cpu: Duration::ZERO,
             origin: None,
             custom_log_data: None,
         };
@@ -402,10 +400,8 @@ impl Engine {
         self.clock.now_ms.set(now_ms);
         let previous = self.ctx.enter_realm(realm);
         let start = Instant::now();
-        let cpu_start = thread_cpu_time();
         let ended = self.run(&factory, &require, &cf, raw_qs.as_ref(), &lazy, event);
         report.elapsed = start.elapsed();
-        report.cpu = thread_cpu_time().saturating_sub(cpu_start);
         self.ctx.enter_realm(previous);
         let mut retire = false;
         report.result = match ended {
@@ -542,7 +538,6 @@ pub fn invoke(code: &FunctionCode, event: &Event, opts: &InvokeOptions) -> Invoc
         result: Err(e),
         logs: Vec::new(),
         elapsed: Duration::ZERO,
-        cpu: Duration::ZERO,
         origin: None,
         custom_log_data: None,
     };

@@ -119,8 +119,6 @@ pub struct InvocationReport {
     pub logs: Vec<String>,
     /// Wall time of the invocation (factory + handler + promise jobs + result read).
     pub elapsed: Duration,
-    /// The same span's CPU time on the engine's thread (compute utilization).
-    pub cpu: Duration,
     /// The last origin helper call, if any.
     pub origin: Option<OriginRequest>,
     /// `cf.logCustomData`, URL-encoded and capped at 800 bytes.
