@@ -16,9 +16,11 @@
 //!   its fourth invocation on; a stray slow invocation among fast ones (a
 //!   collector pause) never is; a function that becomes fast again recovers
 //!   after five fast invocations.
-//! - An invocation over [`GROSS_OVERRUN_PERCENT`] (ten times the budget), or
-//!   stopped by a runtime limit (instructions, loop iterations, recursion),
-//!   is throttled at once: it ran far past anything CloudFront allows.
+//! - An invocation stopped by a runtime limit (instructions, loop
+//!   iterations, recursion) has no result and is throttled at once. One
+//!   that finishes, however late, counts as one overrun: a thread preempted
+//!   for a scheduler time slice on a loaded machine takes 10–30 ms of wall
+//!   time, and must not fail a request.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
@@ -31,9 +33,6 @@ pub enum BudgetMode {
     /// `test-function`: the budget only scales the reported compute utilization.
     ReportOnly,
 }
-
-/// A single invocation this far over its budget is throttled at once.
-pub const GROSS_OVERRUN_PERCENT: u32 = 1000;
 
 /// How many recent invocations the throttle looks at.
 pub const WINDOW: u32 = 8;
@@ -66,7 +65,7 @@ impl Throttle {
             })
             .unwrap_or_else(|h| h);
         let history = ((previous << 1) | over) & mask;
-        utilization_percent >= GROSS_OVERRUN_PERCENT || history.count_ones() >= THROTTLE_AT
+        history.count_ones() >= THROTTLE_AT
     }
 
     /// How many of the last [`WINDOW`] invocations ran over their budget.
@@ -100,9 +99,9 @@ mod tests {
     fn stray_slow_invocations_among_fast_ones_are_not_throttled() {
         let t = Throttle::default();
         let mut samples = vec![5; 64];
-        // Collector pauses: never four in eight.
+        // Collector pauses and preempted threads (30 ms of wall time): never four in eight.
         for i in [3, 10, 12, 14, 30, 31, 32, 50] {
-            samples[i] = 900;
+            samples[i] = 3000;
         }
         assert!(run(&t, &samples).iter().all(|&th| !th));
     }
@@ -117,15 +116,5 @@ mod tests {
         // Fast again: throttled while half the window is still over budget.
         assert_eq!(run(&t, &[5; 6]), [true, true, true, true, false, false]);
         assert_eq!(t.recent_overruns(), 2);
-    }
-
-    #[test]
-    fn a_gross_overrun_is_throttled_at_once() {
-        let t = Throttle::default();
-        assert_eq!(run(&t, &[GROSS_OVERRUN_PERCENT]), [true]);
-        assert_eq!(
-            run(&Throttle::default(), &[GROSS_OVERRUN_PERCENT - 1]),
-            [false]
-        );
     }
 }

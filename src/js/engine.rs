@@ -28,9 +28,10 @@
 //! The one thing that cannot be interrupted is a single long native call,
 //! chiefly a backtracking regular expression: boa's regex engine (regress)
 //! has no interrupt hook and its steps are not VM instructions. Such a call
-//! runs to completion on the worker thread; when it ran ten times over the
-//! budget the invocation is answered with `FunctionThrottledError`. Its inputs are bounded by the request
-//! limits (URL ≤ 8 KB, headers ≤ 32 KB); `tests/functions.rs` pins this.
+//! runs to completion on the worker thread and counts as one overrun of the
+//! budget (a function that keeps overrunning is throttled). Its inputs are
+//! bounded by the request limits (URL ≤ 8 KB, headers ≤ 32 KB);
+//! `tests/functions.rs` pins this.
 //!
 //! Memory: ArrayBuffers (and so `Buffer`s) are capped at CloudFront's 2 MB
 //! function memory (spec §4.6) through the host hooks. boa has no heap
