@@ -35,6 +35,8 @@ use boa_engine::{
 use hmac::{Hmac, Mac};
 use sha1::Digest;
 
+mod value;
+
 /// The JavaScript half of the runtime (Buffer, crypto, querystring, url, ...).
 const PRELUDE: &str = include_str!("lambda_prelude.js");
 
@@ -163,7 +165,7 @@ impl LambdaEngine {
                 let reset = self.invoke.get(js_string!("resetGlobals"), ctx)?;
                 call_fn(&reset, &[], ctx)?;
             }
-            let event = JsValue::from_json(event, ctx)?;
+            let event = value::to_js(event, ctx);
             let info_obj = ObjectInitializer::new(ctx)
                 .property(
                     js_string!("functionName"),
@@ -427,7 +429,7 @@ fn settled(state: &JsObject, ctx: &mut Context) -> JsResult<Option<EngineOutcome
     }
     let result = state.get(js_string!("result"), ctx)?;
     Ok(Some(EngineOutcome::Result(
-        result.to_json(ctx)?.unwrap_or(serde_json::Value::Null),
+        value::from_js(&result, ctx)?.unwrap_or(serde_json::Value::Null),
     )))
 }
 
@@ -435,7 +437,7 @@ fn read_logs(state: &JsObject, ctx: &mut Context) -> Vec<String> {
     let Ok(logs) = state.get(js_string!("logs"), ctx) else {
         return Vec::new();
     };
-    match logs.to_json(ctx) {
+    match value::from_js(&logs, ctx) {
         Ok(Some(serde_json::Value::Array(a))) => a
             .into_iter()
             .map(|v| match v {
