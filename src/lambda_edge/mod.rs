@@ -378,7 +378,7 @@ impl LambdaFunction {
     pub async fn invoke(
         &self,
         event_type: EventType,
-        event: Value,
+        event: Arc<Value>,
         request_id: &str,
     ) -> Invocation {
         let started = tokio::time::Instant::now();
@@ -528,9 +528,9 @@ impl LambdaFunction {
         body: Option<&Bytes>,
     ) -> Result<RequestOutcome, LambdaError> {
         let request = event::request_json(et, req, origin, body);
-        let ev = event::event_json(et, cx, request.clone(), None);
-        let value = self.invoke(et, ev, cx.request_id).await.result?;
-        match result::request_result(et, &request, &value)? {
+        let ev = Arc::new(event::event_json(et, cx, request, None));
+        let value = self.invoke(et, ev.clone(), cx.request_id).await.result?;
+        match result::request_result(et, event::cf_part(&ev, "request"), &value)? {
             RequestResult::Respond(g) => Ok(RequestOutcome::Respond(g)),
             RequestResult::Continue(c) => {
                 let mut out = req.clone();
@@ -559,9 +559,9 @@ impl LambdaFunction {
     ) -> Result<ResponseChange, LambdaError> {
         let request = event::request_json(et, req, origin, None);
         let response = event::response_json(status, headers);
-        let ev = event::event_json(et, cx, request, Some(response.clone()));
-        let value = self.invoke(et, ev, cx.request_id).await.result?;
-        let r = result::response_result(et, &response, &value)?;
+        let ev = Arc::new(event::event_json(et, cx, request, Some(response)));
+        let value = self.invoke(et, ev.clone(), cx.request_id).await.result?;
+        let r = result::response_result(et, event::cf_part(&ev, "response"), &value)?;
         Ok(ResponseChange {
             status: r.status,
             status_description: r.status_description,
