@@ -366,6 +366,15 @@ impl LambdaFunction {
         self.concurrency - self.permits.available_permits()
     }
 
+    /// Threads of the embedded runtime, idle or busy (`None` for nodejs):
+    /// `workers` at rest, up to `concurrency` while invocations wait.
+    pub fn embedded_threads(&self) -> Option<usize> {
+        match &self.backend {
+            Backend::Embedded(p) => Some(p.threads()),
+            Backend::Nodejs(_) => None,
+        }
+    }
+
     /// Start the node workers now rather than on the first request (no-op for embedded).
     pub async fn warm(&self) -> Result<(), LambdaError> {
         match &self.backend {
