@@ -234,8 +234,8 @@ impl EmbeddedPool {
             if let Err(e) = spawn_worker(sh) {
                 tracing::error!(lambda = %sh.name, "cannot start a worker thread: {e}");
                 let mut st = sh.lock().ok_or(PoolOutcome::Crashed)?;
-                st.threads -= 1;
-                st.starting -= 1;
+                st.threads = st.threads.saturating_sub(1);
+                st.starting = st.starting.saturating_sub(1);
                 if st.threads == 0 {
                     return Err(PoolOutcome::Crashed);
                 }
@@ -288,7 +288,7 @@ impl Drop for Abandon<'_> {
         }
         match self.state.swap(ABANDONED, Ordering::AcqRel) {
             RUNNING if st.stuck < MAX_STUCK_THREADS => {
-                st.threads -= 1;
+                st.threads = st.threads.saturating_sub(1);
                 st.stuck += 1;
             }
             RUNNING => {
@@ -339,7 +339,7 @@ fn worker(sh: &Shared) {
         woken: AtomicBool::new(false),
     });
     let Some(mut st) = sh.lock() else { return };
-    st.starting -= 1;
+    st.starting = st.starting.saturating_sub(1);
     loop {
         if let Some(job) = next_job(&mut st) {
             drop(st);
@@ -354,7 +354,7 @@ fn worker(sh: &Shared) {
             st = s;
             if job.state.swap(DONE, Ordering::AcqRel) == ABANDONED {
                 // Our caller gave up and no longer counts us: leave.
-                st.stuck -= 1;
+                st.stuck = st.stuck.saturating_sub(1);
                 return;
             }
             if engine.is_none() {
@@ -366,7 +366,7 @@ fn worker(sh: &Shared) {
             continue;
         }
         if sh.closed.load(Ordering::Acquire) {
-            st.threads -= 1;
+            st.threads = st.threads.saturating_sub(1);
             st.idle.retain(|p| !Arc::ptr_eq(p, &me));
             return;
         }
@@ -388,7 +388,7 @@ fn worker(sh: &Shared) {
             }
             if s.threads > sh.min {
                 s.idle.retain(|p| !Arc::ptr_eq(p, &me));
-                s.threads -= 1;
+                s.threads = s.threads.saturating_sub(1);
                 return;
             }
             since = Instant::now();

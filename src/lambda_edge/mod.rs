@@ -53,7 +53,8 @@ pub const DEFAULT_ORIGIN_TIMEOUT: Duration = Duration::from_secs(30);
 pub const MAX_TIMEOUT: Duration = Duration::from_secs(30);
 /// Concurrent executions per function (1,000; spec §5.3).
 pub const DEFAULT_CONCURRENCY: usize = 1_000;
-/// Worker threads (embedded) or processes (nodejs) per function.
+/// Warm worker threads (embedded; the pool grows to the concurrency limit
+/// while invocations wait) or processes (nodejs) per function.
 pub const DEFAULT_WORKERS: usize = 2;
 /// Most workers a function may ask for.
 pub const MAX_WORKERS: usize = 64;
@@ -196,7 +197,9 @@ pub struct LambdaSpec {
     /// Any duration is accepted here (tests use milliseconds); the config
     /// accepts 1–30 s.
     pub timeout: Option<Duration>,
+    /// Invocations at once; the excess gets `LambdaLimitExceeded`.
     pub concurrency: usize,
+    /// Warm workers: embedded threads kept ready, node processes.
     pub workers: usize,
     /// The `node` binary for the nodejs runtime (default: [`nodejs::node_binary`]).
     pub node: Option<PathBuf>,
