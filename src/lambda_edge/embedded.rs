@@ -85,10 +85,10 @@ struct State {
     idle: Vec<Arc<Parked>>,
     /// Threads that take jobs (abandoned ones excluded).
     threads: usize,
-    /// Started threads that have not looked at the queue yet.
-    starting: usize,
-    /// Threads between two jobs, looking at the queue before they park.
-    spinning: usize,
+    /// Threads that will look at the queue before they park: starting,
+    /// just finished (their caller may be about to submit the next job) or
+    /// spinning. A job they can take needs no wake-up and no new thread.
+    looking: usize,
     /// Abandoned threads still finishing their invocation.
     stuck: usize,
 }
@@ -168,7 +168,7 @@ impl EmbeddedPool {
             idle_timeout,
             state: Mutex::new(State {
                 threads: min,
-                starting: min,
+                looking: min,
                 ..State::default()
             }),
             queued: AtomicUsize::new(0),
@@ -230,7 +230,7 @@ impl EmbeddedPool {
         }
         st.queue.push_back(job);
         sh.queued.store(st.queue.len(), Ordering::Release);
-        if st.spinning >= st.queue.len() {
+        if st.looking >= st.queue.len() {
             return Ok(()); // A thread between two jobs takes it.
         }
         if let Some(p) = st.idle.pop() {
@@ -239,18 +239,18 @@ impl EmbeddedPool {
             p.thread.unpark();
             return Ok(());
         }
-        let grow = st.queue.len() > st.starting + st.spinning
+        let grow = st.queue.len() > st.looking
             && st.threads < sh.max
             && st.threads + st.stuck < sh.max + MAX_STUCK_THREADS;
         if grow {
             st.threads += 1;
-            st.starting += 1;
+            st.looking += 1;
             drop(st);
             if let Err(e) = spawn_worker(sh) {
                 tracing::error!(lambda = %sh.name, "cannot start a worker thread: {e}");
                 let mut st = sh.lock().ok_or(PoolOutcome::Crashed)?;
                 st.threads = st.threads.saturating_sub(1);
-                st.starting = st.starting.saturating_sub(1);
+                st.looking = st.looking.saturating_sub(1);
                 if st.threads == 0 {
                     return Err(PoolOutcome::Crashed);
                 }
@@ -355,40 +355,44 @@ fn worker(sh: &Shared) {
         thread: std::thread::current(),
         woken: AtomicBool::new(false),
     });
+    // Invariant at the top of the loop: the lock is held and this thread is
+    // counted in `looking`.
     let Some(mut st) = sh.lock() else { return };
-    st.starting = st.starting.saturating_sub(1);
     loop {
         if let Some(job) = next_job(sh, &mut st) {
+            st.looking = st.looking.saturating_sub(1);
             drop(st);
             let (outcome, keep_engine) =
                 run(sh, &mut engine, job.event.as_ref(), &job.info, job.deadline);
-            let _ = job.reply.send(outcome);
             if !keep_engine {
                 // Never reuse a context in an unknown state.
                 drop(engine.take());
             }
-            let Some(s) = sh.lock() else { return };
-            st = s;
+            let Some(mut s) = sh.lock() else { return };
             if job.state.swap(DONE, Ordering::AcqRel) == ABANDONED {
                 // Our caller gave up and no longer counts us: leave.
-                st.stuck = st.stuck.saturating_sub(1);
+                s.stuck = s.stuck.saturating_sub(1);
                 return;
             }
+            // Counted as looking before the caller hears back, so its next
+            // job neither wakes another thread nor starts one.
+            s.looking += 1;
+            drop(s);
+            let _ = job.reply.send(outcome);
             if engine.is_none() {
-                drop(st);
                 engine = new_engine(sh);
-                let Some(s) = sh.lock() else { return };
-                st = s;
             }
+            let Some(s) = sh.lock() else { return };
+            st = s;
             continue;
         }
         if sh.closed.load(Ordering::Acquire) {
+            st.looking = st.looking.saturating_sub(1);
             st.threads = st.threads.saturating_sub(1);
             st.idle.retain(|p| !Arc::ptr_eq(p, &me));
             return;
         }
         // Look for a follow-up job a little before parking (see the module docs).
-        st.spinning += 1;
         drop(st);
         let until = Instant::now() + SPIN;
         while sh.queued.load(Ordering::Acquire) == 0 && Instant::now() < until {
@@ -399,10 +403,10 @@ fn worker(sh: &Shared) {
         }
         let Some(s) = sh.lock() else { return };
         st = s;
-        st.spinning = st.spinning.saturating_sub(1);
         if !st.queue.is_empty() {
             continue;
         }
+        st.looking = st.looking.saturating_sub(1);
         me.woken.store(false, Ordering::Release);
         st.idle.push(me.clone());
         drop(st);
@@ -428,6 +432,7 @@ fn worker(sh: &Shared) {
         }
         let Some(s) = sh.lock() else { return };
         st = s;
+        st.looking += 1;
     }
 }
 
@@ -496,6 +501,18 @@ mod tests {
         }
         // All eight were submitted while the others waited: eight threads.
         assert_eq!(pool.threads(), 8);
+    }
+
+    /// A thread that just answered counts as available before its caller
+    /// hears back, so back-to-back invocations never start threads.
+    #[tokio::test]
+    async fn sequential_invocations_keep_one_thread() {
+        let src = "exports.handler = async (e) => e.n;";
+        let pool = EmbeddedPool::start("t", Arc::from(src), "handler", 1, 8).unwrap();
+        for n in 0..50 {
+            assert!(matches!(call(&pool, n).await, PoolOutcome::Done(_)));
+        }
+        assert_eq!(pool.threads(), 1);
     }
 
     #[tokio::test]
