@@ -21,12 +21,13 @@
 //!
 //! **Hand-off.** Idle threads park LIFO: the most recently used thread gets
 //! the next job, so extra threads really go idle and exit. A thread that
-//! just finished looks for the next job for [`SPIN`] before it parks,
-//! yielding the CPU between looks: back-to-back invocations then skip a
-//! futex sleep and wake-up, which on a 2-vCPU virtual machine costs more
-//! than the invocation (bench median 83–108 µs against 127–157 µs without,
-//! at load 1.7; a pure spin without `yield_now` took the CPU from the caller
-//! on a saturated machine, 154 µs against 80 µs).
+//! just answered counts as available before its caller hears back, so the
+//! caller's next job neither wakes nor starts another thread; it then looks
+//! for that job for [`SPIN`] before it parks, yielding the CPU between
+//! looks. On a 2-vCPU virtual machine a futex sleep and wake-up costs more
+//! than the invocation: bench medians 106–135 µs with the spin against
+//! 146–176 µs without (interleaved runs, load 1.8). A pure spin without
+//! `yield_now` took the CPU from the caller on a saturated machine.
 //!
 //! **Timeouts.** A caller that times out abandons its job. If the job was
 //! still queued it is removed; if it was running, its thread stops counting
