@@ -6,8 +6,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "bench setup")]
 
 use std::hint::black_box;
+use std::time::{Duration, Instant};
 
-use cfedge::lambda_edge::{EventConfig, LambdaFunction, LambdaSpec, RuntimeKind};
+use cfedge::js::lambda_runtime::{InvokeInfo, LambdaEngine};
+use cfedge::lambda_edge::{event, EventConfig, EventType, LambdaFunction, LambdaSpec, RuntimeKind};
 use cfedge::viewer::{ViewerProtocol, ViewerRequest};
 use criterion::{criterion_group, criterion_main, Criterion};
 use http::{HeaderMap, HeaderValue};
@@ -68,6 +70,22 @@ fn bench(c: &mut Criterion) {
         });
     }
     group.finish();
+
+    // The boa engine alone on a ready event (no event building, thread
+    // hand-off or validation): what the embedded runtime's overhead is made of.
+    let mut engine = LambdaEngine::new(HANDLER, "handler").unwrap();
+    let request = event::request_json(EventType::ViewerRequest, &req, None, None);
+    let ev = event::event_json(EventType::ViewerRequest, &cx, request, None);
+    let info = InvokeInfo {
+        function_name: "bench".into(),
+        request_id: "bench".into(),
+    };
+    c.bench_function("lambda_embedded_engine_only", |b| {
+        b.iter(|| {
+            let deadline = Instant::now() + Duration::from_secs(5);
+            black_box(engine.invoke(&ev, &info, deadline))
+        })
+    });
 }
 
 criterion_group!(benches, bench);

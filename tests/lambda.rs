@@ -420,6 +420,39 @@ async fn over_the_concurrency_limit_is_lambda_limit_exceeded() {
     }
 }
 
+/// Hooks that wait on timers run side by side, as CloudFront runs up to the
+/// concurrency limit at once (spec §5.3): with one warm embedded thread,
+/// eight 40 ms waits all complete on eight threads, and a ninth invocation
+/// over the limit is still rejected.
+#[tokio::test]
+async fn waiting_embedded_hooks_run_at_once_up_to_the_concurrency_limit() {
+    let src = r#"exports.handler = async (e) => {
+        await new Promise((resolve) => setTimeout(resolve, 40));
+        return e.Records[0].cf.request;
+    };"#;
+    let (_d, f) = function(src, RuntimeKind::Embedded, |s| {
+        s.concurrency = 8;
+        s.timeout = Some(Duration::from_secs(20));
+    });
+    assert_eq!(f.embedded_threads(), Some(1));
+    let f = std::sync::Arc::new(f);
+    let calls: Vec<_> = (0..8)
+        .map(|_| {
+            let f = f.clone();
+            tokio::spawn(async move { f.viewer_request(&cx(), &request(), None).await })
+        })
+        .collect();
+    while f.in_flight() < 8 {
+        tokio::task::yield_now().await;
+    }
+    let e = f.viewer_request(&cx(), &request(), None).await.unwrap_err();
+    assert!(matches!(e, LambdaError::LimitExceeded(_)), "{e}");
+    for c in calls {
+        continued(c.await.unwrap());
+    }
+    assert_eq!(f.embedded_threads(), Some(8));
+}
+
 #[test]
 fn default_budgets_are_5_s_for_viewer_and_30_s_for_origin_events() {
     use cfedge::lambda_edge::EventType;

@@ -88,7 +88,9 @@ pub async fn run_event(function: &LambdaFunction, event: &Value) -> Result<Repor
         .pointer("/config/requestId")
         .and_then(Value::as_str)
         .unwrap_or("cfedge-test-lambda");
-    let inv = function.invoke(event_type, event.clone(), request_id).await;
+    let inv = function
+        .invoke(event_type, std::sync::Arc::new(event.clone()), request_id)
+        .await;
     let verdict = match &inv.result {
         Err(e) => Err(e.clone()),
         Ok(value) => match response {

@@ -309,7 +309,8 @@ pub struct LambdaFile {
     pub timeout: Option<u64>,
     /// Concurrent executions (default 1000).
     pub concurrency: Option<usize>,
-    /// Long-lived node workers for the `nodejs` runtime (default 2).
+    /// Warm workers (default 2): embedded threads kept ready (more start, up
+    /// to `concurrency`, while invocations wait) or long-lived node processes.
     pub workers: Option<usize>,
 }
 

@@ -419,39 +419,43 @@
   // act on it; only the state, `context` and `callback` are per invocation.
   let cur = null;
 
-  class State {
-    constructor() { this.done = false; this.result = undefined; this.error = undefined; this.logs = []; this.timers = []; this.seq = 0; }
+  // The per-invocation state: object literals on frozen prototypes (cheaper
+  // in boa than class constructors assigning `this.x`); `logs` and `timers`
+  // are created on first use.
+  const StateProto = {
     nextTimer() {
-      if (this.timers.length === 0) return -1;
-      let at = Infinity; for (const t of this.timers) if (t.at < at) at = t.at;
+      const timers = this.timers;
+      if (timers === null || timers.length === 0) return -1;
+      let at = Infinity; for (const t of timers) if (t.at < at) at = t.at;
       return Math.max(0, at - Date.now());
-    }
+    },
     fireTimer() {
       const timers = this.timers;
-      if (timers.length === 0) return;
+      if (timers === null || timers.length === 0) return;
       let best = 0; for (let i = 1; i < timers.length; i++) if (timers[i].at < timers[best].at) best = i;
       const t = timers[best];
       if (t.interval === undefined) timers.splice(best, 1); else t.at = Date.now() + t.interval;
       try { t.fn.apply(undefined, t.args); } catch (e) { this.fail(e); }
-    }
-    succeed(v) { if (!this.done) { this.done = true; this.result = v; } }
-    fail(e) { if (!this.done) { this.done = true; this.error = errorText(e === undefined || e === null ? 'handled rejection with no reason' : e); } }
-  }
+    },
+    succeed(v) { if (!this.done) { this.done = true; this.result = v; } },
+    fail(e) { if (!this.done) { this.done = true; this.error = errorText(e === undefined || e === null ? 'handled rejection with no reason' : e); } },
+  };
+  const newState = () => ({ __proto__: StateProto, done: false, result: undefined, error: undefined, logs: null, timers: null, seq: 0 });
 
-  const log = (level) => (...args) => { if (cur) cur.logs.push(level + '\t' + format(...args)); };
+  const log = (level) => (...args) => { if (cur) (cur.logs || (cur.logs = [])).push(level + '\t' + format(...args)); };
   const console = Object.freeze({ log: log('INFO'), info: log('INFO'), debug: log('DEBUG'), trace: log('TRACE'), warn: log('WARN'), error: log('ERROR') });
   const addTimer = (fn, ms, args, interval) => {
     if (typeof fn !== 'function') throw new TypeError('The "callback" argument must be of type function');
     if (!cur) return 0;
     const id = ++cur.seq;
     const delay = Math.max(1, Number(ms) || 0);
-    cur.timers.push({ id, at: Date.now() + delay, fn, args, interval: interval ? delay : undefined });
+    (cur.timers || (cur.timers = [])).push({ id, at: Date.now() + delay, fn, args, interval: interval ? delay : undefined });
     return id;
   };
   const setTimeout = (fn, ms, ...args) => addTimer(fn, ms, args, false);
   const setInterval = (fn, ms, ...args) => addTimer(fn, ms, args, true);
   const setImmediate = (fn, ...args) => addTimer(fn, 0, args, false);
-  const clearTimeout = (id) => { if (!cur) return; const i = cur.timers.findIndex((t) => t.id === id); if (i >= 0) cur.timers.splice(i, 1); };
+  const clearTimeout = (id) => { if (!cur || !cur.timers) return; const i = cur.timers.findIndex((t) => t.id === id); if (i >= 0) cur.timers.splice(i, 1); };
   let process;
   const require = (name) => {
     const n = String(name).replace(/^node:/, '');
@@ -464,26 +468,39 @@
     return m;
   };
 
-  class Context {
-    constructor(info, st) {
-      this.functionName = info.functionName;
-      this.functionVersion = '1';
-      this.invokedFunctionArn = 'arn:aws:lambda:us-east-1:123456789012:function:' + info.functionName + ':1';
-      this.memoryLimitInMB = '128';
-      this.awsRequestId = info.requestId;
-      this.logGroupName = '/aws/lambda/us-east-1.' + info.functionName;
-      this.logStreamName = 'cfedge';
-      this.callbackWaitsForEmptyEventLoop = true;
-      Object.defineProperty(this, '_st', { value: st });
-      Object.defineProperty(this, '_deadline', { value: info.deadline });
+  // The Lambda `context`: Node.js's own data properties, the methods on a
+  // frozen prototype, the invocation state and deadline under symbols (not
+  // enumerable by name, not serialized).
+  const ST = Symbol('state');
+  const DEADLINE = Symbol('deadline');
+  const ContextProto = {
+    getRemainingTimeInMillis() { return Math.max(0, this[DEADLINE] - Date.now()); },
+    succeed(v) { this[ST].succeed(v); },
+    fail(e) { this[ST].fail(e); },
+    done(e, v) { if (e !== undefined && e !== null) this[ST].fail(e); else this[ST].succeed(v); },
+  };
+  Object.freeze(StateProto);
+  Object.freeze(ContextProto);
+  // Names derived from the function name (one function per engine).
+  let names = null;
+  function newContext(functionName, requestId, deadline, st) {
+    if (names === null || names.functionName !== functionName) {
+      names = { functionName, arn: 'arn:aws:lambda:us-east-1:123456789012:function:' + functionName + ':1', group: '/aws/lambda/us-east-1.' + functionName };
     }
-    getRemainingTimeInMillis() { return Math.max(0, this._deadline - Date.now()); }
-    succeed(v) { this._st.succeed(v); }
-    fail(e) { this._st.fail(e); }
-    done(e, v) { if (e !== undefined && e !== null) this._st.fail(e); else this._st.succeed(v); }
+    return {
+      __proto__: ContextProto,
+      functionName,
+      functionVersion: '1',
+      invokedFunctionArn: names.arn,
+      memoryLimitInMB: '128',
+      awsRequestId: requestId,
+      logGroupName: names.group,
+      logStreamName: 'cfedge',
+      callbackWaitsForEmptyEventLoop: true,
+      [ST]: st,
+      [DEADLINE]: deadline,
+    };
   }
-  Object.freeze(State.prototype);
-  Object.freeze(Context.prototype);
 
   // Runs one invocation. Returns the state object the Rust side drives:
   // `done`, `result`, `error`, `logs`, `nextTimer()`, `fireTimer()`.
@@ -495,11 +512,11 @@
     for (const k of Reflect.ownKeys(globalThis)) if (!BASE_GLOBALS.has(k)) delete globalThis[k];
   };
 
-  function invoke(factory, handlerName, event, info) {
-    const st = new State();
+  function invoke(factory, handlerName, event, functionName, requestId, deadline) {
+    const st = newState();
     cur = st;
     if (process === undefined) {
-      process = Object.freeze({ env: Object.freeze({ AWS_REGION: 'us-east-1', AWS_LAMBDA_FUNCTION_NAME: info.functionName }), version: 'v20.0.0', versions: Object.freeze({ node: '20.0.0' }), platform: 'linux', nextTick: (fn, ...args) => { Promise.resolve().then(() => fn(...args)); }, hrtime: Object.freeze({ bigint: () => BigInt(Date.now()) * 1000000n }) });
+      process = Object.freeze({ env: Object.freeze({ AWS_REGION: 'us-east-1', AWS_LAMBDA_FUNCTION_NAME: functionName }), version: 'v20.0.0', versions: Object.freeze({ node: '20.0.0' }), platform: 'linux', nextTick: (fn, ...args) => { Promise.resolve().then(() => fn(...args)); }, hrtime: Object.freeze({ bigint: () => BigInt(Date.now()) * 1000000n }) });
     }
     const module = { exports: {} };
     try {
@@ -508,11 +525,11 @@
       let handler = exp === null || exp === undefined ? undefined : exp[handlerName];
       if (typeof handler !== 'function' && exp && exp.default) handler = exp.default[handlerName];
       if (typeof handler !== 'function') {
-        st.fail(new Error('Runtime.HandlerNotFound: ' + info.functionName + ' does not export a function "' + handlerName + '"'));
+        st.fail(new Error('Runtime.HandlerNotFound: ' + functionName + ' does not export a function "' + handlerName + '"'));
         return st;
       }
       const callback = (err, res) => (err !== undefined && err !== null ? st.fail(err) : st.succeed(res === undefined ? null : res));
-      const r = handler(event, new Context(info, st), callback);
+      const r = handler(event, newContext(functionName, requestId, deadline, st), callback);
       if (r !== null && typeof r === 'object' && typeof r.then === 'function') {
         r.then((v) => st.succeed(v === undefined ? null : v), (e) => st.fail(e));
       }

@@ -35,6 +35,8 @@ use boa_engine::{
 use hmac::{Hmac, Mac};
 use sha1::Digest;
 
+mod value;
+
 /// The JavaScript half of the runtime (Buffer, crypto, querystring, url, ...).
 const PRELUDE: &str = include_str!("lambda_prelude.js");
 
@@ -163,31 +165,16 @@ impl LambdaEngine {
                 let reset = self.invoke.get(js_string!("resetGlobals"), ctx)?;
                 call_fn(&reset, &[], ctx)?;
             }
-            let event = JsValue::from_json(event, ctx)?;
-            let info_obj = ObjectInitializer::new(ctx)
-                .property(
-                    js_string!("functionName"),
-                    JsString::from(info.function_name.as_str()),
-                    boa_engine::property::Attribute::all(),
-                )
-                .property(
-                    js_string!("requestId"),
-                    JsString::from(info.request_id.as_str()),
-                    boa_engine::property::Attribute::all(),
-                )
-                .property(
-                    js_string!("deadline"),
-                    deadline_ms,
-                    boa_engine::property::Attribute::all(),
-                )
-                .build();
+            let event = value::to_js(event, ctx);
             let st = self.invoke.call(
                 &JsValue::undefined(),
                 &[
                     self.factory.clone().into(),
                     self.handler.clone().into(),
                     event,
-                    info_obj.into(),
+                    JsString::from(info.function_name.as_str()).into(),
+                    JsString::from(info.request_id.as_str()).into(),
+                    deadline_ms.into(),
                 ],
                 ctx,
             )?;
@@ -427,7 +414,7 @@ fn settled(state: &JsObject, ctx: &mut Context) -> JsResult<Option<EngineOutcome
     }
     let result = state.get(js_string!("result"), ctx)?;
     Ok(Some(EngineOutcome::Result(
-        result.to_json(ctx)?.unwrap_or(serde_json::Value::Null),
+        value::from_js(&result, ctx)?.unwrap_or(serde_json::Value::Null),
     )))
 }
 
@@ -435,7 +422,7 @@ fn read_logs(state: &JsObject, ctx: &mut Context) -> Vec<String> {
     let Ok(logs) = state.get(js_string!("logs"), ctx) else {
         return Vec::new();
     };
-    match logs.to_json(ctx) {
+    match value::from_js(&logs, ctx) {
         Ok(Some(serde_json::Value::Array(a))) => a
             .into_iter()
             .map(|v| match v {
@@ -880,6 +867,53 @@ mod tests {
         assert_eq!(
             result("exports.handler = async (e, ctx) => [ctx.functionName, ctx.awsRequestId, ctx.getRemainingTimeInMillis() > 1000];"),
             json!(["f", "r1", true])
+        );
+    }
+
+    #[test]
+    fn context_methods_and_own_properties() {
+        assert_eq!(
+            result("exports.handler = (e, ctx) => { ctx.succeed('s'); };"),
+            json!("s")
+        );
+        assert_eq!(
+            result("exports.handler = (e, ctx) => { ctx.done(null, 'd'); };"),
+            json!("d")
+        );
+        match run(
+            "exports.handler = (e, ctx) => { ctx.fail(new Error('f')); };",
+            json!({}),
+        )
+        .outcome
+        {
+            EngineOutcome::Error(m) => assert_eq!(m, "Error: f"),
+            other => panic!("{other:?}"),
+        }
+        // Node.js's data properties, in its order; nothing internal serialized.
+        assert_eq!(
+            result("exports.handler = async (e, ctx) => [Object.keys(ctx), Object.keys(JSON.parse(JSON.stringify(ctx))).length, ctx.invokedFunctionArn, ctx.logGroupName];"),
+            json!([
+                ["functionName", "functionVersion", "invokedFunctionArn", "memoryLimitInMB", "awsRequestId", "logGroupName", "logStreamName", "callbackWaitsForEmptyEventLoop"],
+                8,
+                "arn:aws:lambda:us-east-1:123456789012:function:f:1",
+                "/aws/lambda/us-east-1.f"
+            ])
+        );
+    }
+
+    #[test]
+    fn timers_can_be_cleared_and_repeat() {
+        assert_eq!(
+            result(
+                r#"exports.handler = (e, c, cb) => {
+                const seen = [];
+                const t = setTimeout(() => seen.push('cleared'), 1);
+                clearTimeout(t);
+                let n = 0;
+                const i = setInterval(() => { seen.push(++n); if (n === 3) { clearInterval(i); cb(null, seen); } }, 1);
+            };"#
+            ),
+            json!([1, 2, 3])
         );
     }
 

@@ -179,16 +179,17 @@ pub fn is_read_only(event: EventType, name: &str) -> bool {
 /// `Content-Type` → `Content-Type`, `x-amz-meta` → `X-Amz-Meta`: the key
 /// CloudFront generates when a function leaves `key` out (spec §5.1).
 pub fn canonical_key(name: &str) -> String {
-    name.split('-')
-        .map(|w| {
-            let mut c = w.chars();
-            match c.next() {
-                Some(f) => f.to_ascii_uppercase().to_string() + &c.as_str().to_ascii_lowercase(),
-                None => String::new(),
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("-")
+    let mut out = String::with_capacity(name.len());
+    let mut word_start = true;
+    for c in name.chars() {
+        out.push(if word_start {
+            c.to_ascii_uppercase()
+        } else {
+            c.to_ascii_lowercase()
+        });
+        word_start = c == '-';
+    }
+    out
 }
 
 /// A header value as functions see it: UTF-8, with ISO-8859-1 bytes converted (spec §5.2).
@@ -287,6 +288,11 @@ pub fn event_json(
         cf.insert("response".into(), r);
     }
     json!({ "Records": [ { "cf": Value::Object(cf) } ] })
+}
+
+/// `Records[0].cf.<part>` of an event (`Null` when absent).
+pub fn cf_part<'a>(event: &'a Value, part: &str) -> &'a Value {
+    &event["Records"][0]["cf"][part]
 }
 
 #[cfg(test)]

@@ -53,7 +53,8 @@ pub const DEFAULT_ORIGIN_TIMEOUT: Duration = Duration::from_secs(30);
 pub const MAX_TIMEOUT: Duration = Duration::from_secs(30);
 /// Concurrent executions per function (1,000; spec §5.3).
 pub const DEFAULT_CONCURRENCY: usize = 1_000;
-/// Worker threads (embedded) or processes (nodejs) per function.
+/// Warm worker threads (embedded; the pool grows to the concurrency limit
+/// while invocations wait) or processes (nodejs) per function.
 pub const DEFAULT_WORKERS: usize = 2;
 /// Most workers a function may ask for.
 pub const MAX_WORKERS: usize = 64;
@@ -196,7 +197,9 @@ pub struct LambdaSpec {
     /// Any duration is accepted here (tests use milliseconds); the config
     /// accepts 1–30 s.
     pub timeout: Option<Duration>,
+    /// Invocations at once; the excess gets `LambdaLimitExceeded`.
     pub concurrency: usize,
+    /// Warm workers: embedded threads kept ready, node processes.
     pub workers: usize,
     /// The `node` binary for the nodejs runtime (default: [`nodejs::node_binary`]).
     pub node: Option<PathBuf>,
@@ -366,6 +369,15 @@ impl LambdaFunction {
         self.concurrency - self.permits.available_permits()
     }
 
+    /// Threads of the embedded runtime, idle or busy (`None` for nodejs):
+    /// `workers` at rest, up to `concurrency` while invocations wait.
+    pub fn embedded_threads(&self) -> Option<usize> {
+        match &self.backend {
+            Backend::Embedded(p) => Some(p.threads()),
+            Backend::Nodejs(_) => None,
+        }
+    }
+
     /// Start the node workers now rather than on the first request (no-op for embedded).
     pub async fn warm(&self) -> Result<(), LambdaError> {
         match &self.backend {
@@ -378,7 +390,7 @@ impl LambdaFunction {
     pub async fn invoke(
         &self,
         event_type: EventType,
-        event: Value,
+        event: Arc<Value>,
         request_id: &str,
     ) -> Invocation {
         let started = tokio::time::Instant::now();
@@ -528,9 +540,9 @@ impl LambdaFunction {
         body: Option<&Bytes>,
     ) -> Result<RequestOutcome, LambdaError> {
         let request = event::request_json(et, req, origin, body);
-        let ev = event::event_json(et, cx, request.clone(), None);
-        let value = self.invoke(et, ev, cx.request_id).await.result?;
-        match result::request_result(et, &request, &value)? {
+        let ev = Arc::new(event::event_json(et, cx, request, None));
+        let value = self.invoke(et, ev.clone(), cx.request_id).await.result?;
+        match result::request_result(et, event::cf_part(&ev, "request"), &value)? {
             RequestResult::Respond(g) => Ok(RequestOutcome::Respond(g)),
             RequestResult::Continue(c) => {
                 let mut out = req.clone();
@@ -559,9 +571,9 @@ impl LambdaFunction {
     ) -> Result<ResponseChange, LambdaError> {
         let request = event::request_json(et, req, origin, None);
         let response = event::response_json(status, headers);
-        let ev = event::event_json(et, cx, request, Some(response.clone()));
-        let value = self.invoke(et, ev, cx.request_id).await.result?;
-        let r = result::response_result(et, &response, &value)?;
+        let ev = Arc::new(event::event_json(et, cx, request, Some(response)));
+        let value = self.invoke(et, ev.clone(), cx.request_id).await.result?;
+        let r = result::response_result(et, event::cf_part(&ev, "response"), &value)?;
         Ok(ResponseChange {
             status: r.status,
             status_description: r.status_description,

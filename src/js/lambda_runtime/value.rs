@@ -1,0 +1,305 @@
+//! The Lambda@Edge event into JS and the handler's result back, with boa's
+//! object API (js-engine-notes §3): the same values as boa's
+//! `JsValue::from_json` / `JsValue::to_json`, at a fraction of the cost.
+//!
+//! - objects are created on the context's root *shared* shape and filled with
+//!   `insert_property`, so every event of one shape reuses the same shape
+//!   transitions (boa's `from_json` gives each object a unique shape, a
+//!   hash table of its own);
+//! - the keys every event carries (`key`, `value`, `headers`, ...) are static
+//!   strings, not one allocation per occurrence;
+//! - strings are read back with one bulk conversion instead of boa's
+//!   escaping formatter, which writes one `char` at a time.
+//!
+//! The result is read exactly as `to_json` reads it (own data properties in
+//! key order, accessors as `null`, `undefined` properties dropped, holes and
+//! `undefined` in arrays as `null`, an error on cycles, symbols and BigInts),
+//! so the validation rules see the same value. The one difference: a lone
+//! UTF-16 surrogate in a string becomes U+FFFD (as Node.js does when it
+//! serializes a result) instead of boa's `\uXXXX` escape text.
+
+use boa_engine::builtins::object::OrdinaryObject;
+use boa_engine::object::builtins::JsArray;
+use boa_engine::object::ObjectInitializer;
+use boa_engine::property::{PropertyDescriptor, PropertyKey};
+use boa_engine::string::JsStrVariant;
+use boa_engine::{
+    js_string, Context, JsNativeError, JsObject, JsResult, JsString, JsValue, JsVariant,
+};
+use serde_json::{Map, Value};
+
+/// Build the JS value of `json`.
+pub fn to_js(json: &Value, ctx: &mut Context) -> JsValue {
+    match json {
+        Value::Null => JsValue::null(),
+        Value::Bool(b) => JsValue::new(*b),
+        Value::Number(n) => match n.as_i64().and_then(|i| i32::try_from(i).ok()) {
+            Some(i) => JsValue::new(i),
+            // serde_json numbers always have an f64 form (no arbitrary precision).
+            None => JsValue::new(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        Value::String(s) => JsString::from(s.as_str()).into(),
+        Value::Array(items) => {
+            let values: Vec<JsValue> = items.iter().map(|v| to_js(v, ctx)).collect();
+            JsArray::from_iter(values, ctx).into()
+        }
+        Value::Object(map) => {
+            let o = ObjectInitializer::with_native_data(OrdinaryObject, ctx).build();
+            for (k, v) in map {
+                let v = to_js(v, ctx);
+                o.insert_property(
+                    key(k),
+                    PropertyDescriptor::builder()
+                        .value(v)
+                        .writable(true)
+                        .enumerable(true)
+                        .configurable(true),
+                );
+            }
+            o.into()
+        }
+    }
+}
+
+/// A property key, static for the names every Lambda@Edge event uses.
+fn key(k: &str) -> JsString {
+    match k {
+        "key" => js_string!("key"),
+        "value" => js_string!("value"),
+        "headers" => js_string!("headers"),
+        "Records" => js_string!("Records"),
+        "cf" => js_string!("cf"),
+        "config" => js_string!("config"),
+        "request" => js_string!("request"),
+        "response" => js_string!("response"),
+        "clientIp" => js_string!("clientIp"),
+        "method" => js_string!("method"),
+        "uri" => js_string!("uri"),
+        "querystring" => js_string!("querystring"),
+        "origin" => js_string!("origin"),
+        "body" => js_string!("body"),
+        "status" => js_string!("status"),
+        "statusDescription" => js_string!("statusDescription"),
+        "distributionDomainName" => js_string!("distributionDomainName"),
+        "distributionId" => js_string!("distributionId"),
+        "eventType" => js_string!("eventType"),
+        "requestId" => js_string!("requestId"),
+        "host" => js_string!("host"),
+        "user-agent" => js_string!("user-agent"),
+        "accept" => js_string!("accept"),
+        "accept-encoding" => js_string!("accept-encoding"),
+        "accept-language" => js_string!("accept-language"),
+        "cookie" => js_string!("cookie"),
+        "content-type" => js_string!("content-type"),
+        "content-length" => js_string!("content-length"),
+        other => JsString::from(other),
+    }
+}
+
+/// A JS string as Rust text: ASCII and Latin-1 copied in bulk, UTF-16
+/// decoded with lone surrogates as U+FFFD.
+pub fn rust_string(s: &JsString) -> String {
+    match s.as_str().variant() {
+        JsStrVariant::Latin1(bytes) => match std::str::from_utf8(bytes) {
+            Ok(ascii) if bytes.is_ascii() => ascii.to_owned(),
+            _ => bytes.iter().map(|&b| char::from(b)).collect(),
+        },
+        JsStrVariant::Utf16(units) => String::from_utf16_lossy(units),
+    }
+}
+
+/// Read `value` back as JSON; `None` for `undefined`.
+pub fn from_js(value: &JsValue, ctx: &mut Context) -> JsResult<Option<Value>> {
+    let mut ancestors = Vec::new();
+    read(value, ctx, &mut ancestors)
+}
+
+fn type_error(msg: &'static str) -> boa_engine::JsError {
+    JsNativeError::typ().with_message(msg).into()
+}
+
+fn read(
+    value: &JsValue,
+    ctx: &mut Context,
+    ancestors: &mut Vec<JsObject>,
+) -> JsResult<Option<Value>> {
+    Ok(Some(match value.variant() {
+        JsVariant::Null => Value::Null,
+        JsVariant::Undefined => return Ok(None),
+        JsVariant::Boolean(b) => Value::Bool(b),
+        JsVariant::String(s) => Value::String(rust_string(&s)),
+        JsVariant::Float64(f) => Value::from(f),
+        JsVariant::Integer32(i) => Value::from(i),
+        JsVariant::BigInt(_) => return Err(type_error("cannot convert bigint to JSON")),
+        JsVariant::Symbol(_) => return Err(type_error("cannot convert Symbol to JSON")),
+        JsVariant::Object(obj) => {
+            if ancestors.iter().any(|a| JsObject::equals(a, &obj)) {
+                return Err(type_error("cyclic object value"));
+            }
+            ancestors.push(obj.clone());
+            let out = read_object(&obj, ctx, ancestors);
+            ancestors.pop();
+            out?
+        }
+    }))
+}
+
+/// An own property's value as `to_json` reads it: accessors and missing
+/// properties are `null`.
+fn own(
+    obj: &JsObject,
+    key: &PropertyKey,
+    ctx: &mut Context,
+    ancestors: &mut Vec<JsObject>,
+) -> JsResult<Option<Value>> {
+    let v = obj
+        .borrow()
+        .properties()
+        .get(key)
+        .and_then(|d| d.value().cloned());
+    match v {
+        Some(v) => read(&v, ctx, ancestors),
+        None => Ok(Some(Value::Null)),
+    }
+}
+
+fn read_object(
+    obj: &JsObject,
+    ctx: &mut Context,
+    ancestors: &mut Vec<JsObject>,
+) -> JsResult<Value> {
+    if !obj.is::<OrdinaryObject>() && !obj.is_array() {
+        // Functions, typed arrays, proxies...: boa's own reading, whose
+        // notion of "own properties" for exotic objects this must not change.
+        return Ok(JsValue::from(obj.clone())
+            .to_json(ctx)?
+            .unwrap_or(Value::Null));
+    }
+    if obj.is_array() {
+        let len = obj.get(js_string!("length"), ctx)?.to_length(ctx)?;
+        let mut arr = Vec::with_capacity(usize::try_from(len).unwrap_or(0).min(1 << 16));
+        for i in 0..u32::try_from(len).unwrap_or(u32::MAX) {
+            let v = own(obj, &PropertyKey::from(i), ctx, ancestors)?;
+            arr.push(v.unwrap_or(Value::Null));
+        }
+        return Ok(Value::Array(arr));
+    }
+    let keys = obj.own_property_keys(ctx)?;
+    let mut map = Map::with_capacity(keys.len());
+    for k in keys {
+        let name = match &k {
+            PropertyKey::String(s) => rust_string(s),
+            PropertyKey::Index(i) => i.get().to_string(),
+            PropertyKey::Symbol(_) => return Err(type_error("cannot convert Symbol to JSON")),
+        };
+        if let Some(v) = own(obj, &k, ctx, ancestors)? {
+            map.insert(name, v);
+        }
+    }
+    Ok(Value::Object(map))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use boa_engine::Source;
+    use serde_json::json;
+
+    fn eval(src: &str, ctx: &mut Context) -> JsValue {
+        ctx.eval(Source::from_bytes(src)).unwrap()
+    }
+
+    /// Reading gives what boa's `to_json` gives (the validation rules'
+    /// input must not change), for the shapes handlers return.
+    #[test]
+    fn reading_matches_boa_to_json() {
+        let mut ctx = super::super::lambda_context().unwrap();
+        for src in [
+            "({ uri: '/a', headers: { host: [{ key: 'Host', value: 'x' }] }, n: 1, f: 1.5, b: true, z: null })",
+            "({ u: undefined, arr: [1, undefined, , 'x'], nested: { a: { b: [] } } })",
+            "({ 2: 'two', 1: 'one', name: 'n' })",
+            "(() => { class R { constructor() { this.status = '200'; } get extra() { return 1; } } return new R(); })()",
+            "(() => { const o = {}; Object.defineProperty(o, 'g', { get() { return 1; }, enumerable: true }); o.v = 'x'; return o; })()",
+            "(() => { const o = { a: 1 }; Object.defineProperty(o, 'hidden', { value: 2, enumerable: false }); return o; })()",
+            "({ e: new TypeError('boom'), u8: new Uint8Array([1, 2]) })",
+            "({ fn: function named(a) {} })",
+            "({ arrow: () => 1 })",
+            "({ s: 'caf\\u00e9 \\u2713', empty: '' })",
+            "[1, 'a', { b: 2 }]",
+            "'text'",
+            "42",
+            "null",
+        ] {
+            let v = eval(src, &mut ctx);
+            // `.ok()`: where boa errs (a function's prototype cycle), so do we.
+            assert_eq!(
+                from_js(&v, &mut ctx).ok(),
+                v.to_json(&mut ctx).ok(),
+                "{src}"
+            );
+        }
+        let v = eval("undefined", &mut ctx);
+        assert_eq!(from_js(&v, &mut ctx).unwrap(), None);
+    }
+
+    #[test]
+    fn cycles_symbols_and_bigints_are_errors() {
+        let mut ctx = super::super::lambda_context().unwrap();
+        for src in [
+            "(() => { const o = { a: {} }; o.a.back = o; return o; })()",
+            "({ [Symbol('s')]: 1 })",
+            "({ big: 1n })",
+        ] {
+            let v = eval(src, &mut ctx);
+            assert!(from_js(&v, &mut ctx).is_err(), "{src}");
+        }
+        // The same object twice, not in a cycle, is fine.
+        let v = eval(
+            "(() => { const h = [{ key: 'A', value: 'b' }]; return { x: h, y: h }; })()",
+            &mut ctx,
+        );
+        assert_eq!(
+            from_js(&v, &mut ctx).unwrap(),
+            Some(json!({"x": [{"key": "A", "value": "b"}], "y": [{"key": "A", "value": "b"}]}))
+        );
+    }
+
+    #[test]
+    fn lone_surrogates_become_replacement_characters() {
+        let mut ctx = super::super::lambda_context().unwrap();
+        let v = eval("'a\\ud800b'", &mut ctx);
+        assert_eq!(from_js(&v, &mut ctx).unwrap(), Some(json!("a\u{fffd}b")));
+    }
+
+    /// Building gives the same JS values as boa's `from_json`, seen from JS.
+    #[test]
+    fn building_matches_boa_from_json() {
+        let mut ctx = super::super::lambda_context().unwrap();
+        let event = json!({"Records": [{"cf": {
+            "config": {"eventType": "viewer-request", "requestId": "r"},
+            "request": {
+                "clientIp": "203.0.113.9", "method": "GET", "uri": "/é", "querystring": "",
+                "headers": {"host": [{"key": "Host", "value": "example.com"}],
+                            "x-n": [{"key": "X-N", "value": "1"}, {"key": "X-N", "value": "2"}]},
+                "body": {"inputTruncated": false, "data": ""},
+            },
+        }}], "n": 3_000_000_000u64, "i": -5, "f": 0.5, "t": true, "z": null, "7": "seven"});
+        let probe = eval(
+            "(e) => JSON.stringify([e, Object.keys(e), Object.keys(e.Records[0].cf.request), Array.isArray(e.Records), typeof e.n, Object.getPrototypeOf(e) === Object.prototype, Object.isExtensible(e), Object.getOwnPropertyDescriptor(e, 'i')])",
+            &mut ctx,
+        );
+        let probe = probe.as_callable().unwrap();
+        let ours = to_js(&event, &mut ctx);
+        let boas = JsValue::from_json(&event, &mut ctx).unwrap();
+        let a = probe
+            .call(&JsValue::undefined(), &[ours], &mut ctx)
+            .unwrap();
+        let b = probe
+            .call(&JsValue::undefined(), &[boas], &mut ctx)
+            .unwrap();
+        assert_eq!(
+            a.to_string(&mut ctx).unwrap(),
+            b.to_string(&mut ctx).unwrap()
+        );
+    }
+}
