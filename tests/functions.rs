@@ -862,3 +862,78 @@ fn origin_group_and_select_calls_are_recorded() {
         ))
     );
 }
+
+#[test]
+fn json_parse_matches_javascript() {
+    // JSON.parse has a native fast path; these are JavaScript's answers.
+    let cases = [
+        (
+            r#"JSON.stringify(JSON.parse('{"a":1,"b":[1,2,{"c":null}],"d":"é\u2028"}'))"#,
+            json!("{\"a\":1,\"b\":[1,2,{\"c\":null}],\"d\":\"é\u{2028}\"}"),
+        ),
+        (
+            r#"Object.keys(JSON.parse('{"b":1,"1":2,"a":3,"0":4}'))"#,
+            json!(["0", "1", "b", "a"]),
+        ),
+        (
+            r#"(function () { var o = JSON.parse('{"a":1,"b":2,"a":3}'); return [Object.keys(o), o.a]; })()"#,
+            json!([["a", "b"], 3]),
+        ),
+        (r#"Object.is(JSON.parse('-0'), -0)"#, json!(true)),
+        (
+            r#"JSON.parse('[-0.5, -0e2, 0.25]').map(String)"#,
+            json!(["-0.5", "0", "0.25"]),
+        ),
+        (
+            r#"JSON.parse('123456789012345678901234567890')"#,
+            json!(1.2345678901234568e29),
+        ),
+        (
+            r#"(function () { var o = JSON.parse('{"__proto__": 1}'); return [Object.keys(o), Object.getPrototypeOf(o) === Object.prototype]; })()"#,
+            json!([["__proto__"], true]),
+        ),
+        (
+            r#"[JSON.parse(' true '), JSON.parse('null'), JSON.parse('"s"'), JSON.parse(' [ ] ').length]"#,
+            json!([true, null, "s", 0]),
+        ),
+        (
+            r#"JSON.parse('{"a":[1,2]}', function (k, v) { return typeof v === 'number' ? v * 10 : v; }).a"#,
+            json!([10, 20]),
+        ),
+        (
+            r#"JSON.parse({ toString: function () { return '[7]'; } })[0]"#,
+            json!(7),
+        ),
+        (
+            r#"[JSON.parse.name, JSON.parse.length]"#,
+            json!(["parse", 2]),
+        ),
+        (
+            r#"(function () { var out = []; ['', '{', '{"a":1,}', '[1,]', "{'a':1}", 'undefined', '01'].forEach(function (t) { try { JSON.parse(t); out.push('ok'); } catch (e) { out.push(e.name); } }); return out; })()"#,
+            json!([
+                "SyntaxError",
+                "SyntaxError",
+                "SyntaxError",
+                "SyntaxError",
+                "SyntaxError",
+                "SyntaxError",
+                "SyntaxError"
+            ]),
+        ),
+        (
+            r#"(function () { try { new JSON.parse('1'); return 'constructed'; } catch (e) { return e.name; } })()"#,
+            json!("TypeError"),
+        ),
+    ];
+    for (expr, want) in cases {
+        assert_eq!(eval2(expr), want, "{expr}");
+        assert_eq!(
+            eval1(&expr.replace(
+                "Object.is(JSON.parse('-0'), -0)",
+                "1/JSON.parse('-0') === -Infinity"
+            )),
+            want,
+            "1.0: {expr}"
+        );
+    }
+}

@@ -35,7 +35,7 @@ use boa_engine::{
 use hmac::{Hmac, Mac};
 use sha1::Digest;
 
-mod value;
+use super::json_value as value;
 
 /// The JavaScript half of the runtime (Buffer, crypto, querystring, url, ...).
 const PRELUDE: &str = include_str!("lambda_prelude.js");
@@ -209,7 +209,7 @@ fn global_count(ctx: &mut Context) -> usize {
 /// for CloudFront Functions' hard budget) counts over a context's whole
 /// life; Lambda contexts are long-lived and bounded by the wall-clock
 /// timeout and loop limits instead, so their counter is set out of reach.
-fn lambda_context() -> Result<Context, SourceError> {
+pub(super) fn lambda_context() -> Result<Context, SourceError> {
     boa_engine::context::ContextBuilder::new()
         .instructions_remaining(usize::MAX)
         .build()

@@ -1,6 +1,7 @@
-//! The Lambda@Edge event into JS and the handler's result back, with boa's
-//! object API (js-engine-notes §3): the same values as boa's
-//! `JsValue::from_json` / `JsValue::to_json`, at a fraction of the cost.
+//! JSON values into JS and back with boa's object API (js-engine-notes §3):
+//! the same values as boa's `JsValue::from_json` / `JsValue::to_json`, at a
+//! fraction of the cost. Used for the Lambda@Edge event and result, and for
+//! the CloudFront Functions `JSON.parse` fast path (`natives::n_json_parse`).
 //!
 //! - objects are created on the context's root *shared* shape and filled with
 //!   `insert_property`, so every event of one shape reuses the same shape
@@ -213,7 +214,7 @@ mod tests {
     /// input must not change), for the shapes handlers return.
     #[test]
     fn reading_matches_boa_to_json() {
-        let mut ctx = super::super::lambda_context().unwrap();
+        let mut ctx = crate::js::lambda_runtime::lambda_context().unwrap();
         for src in [
             "({ uri: '/a', headers: { host: [{ key: 'Host', value: 'x' }] }, n: 1, f: 1.5, b: true, z: null })",
             "({ u: undefined, arr: [1, undefined, , 'x'], nested: { a: { b: [] } } })",
@@ -244,7 +245,7 @@ mod tests {
 
     #[test]
     fn cycles_symbols_and_bigints_are_errors() {
-        let mut ctx = super::super::lambda_context().unwrap();
+        let mut ctx = crate::js::lambda_runtime::lambda_context().unwrap();
         for src in [
             "(() => { const o = { a: {} }; o.a.back = o; return o; })()",
             "({ [Symbol('s')]: 1 })",
@@ -266,7 +267,7 @@ mod tests {
 
     #[test]
     fn lone_surrogates_become_replacement_characters() {
-        let mut ctx = super::super::lambda_context().unwrap();
+        let mut ctx = crate::js::lambda_runtime::lambda_context().unwrap();
         let v = eval("'a\\ud800b'", &mut ctx);
         assert_eq!(from_js(&v, &mut ctx).unwrap(), Some(json!("a\u{fffd}b")));
     }
@@ -274,7 +275,7 @@ mod tests {
     /// Building gives the same JS values as boa's `from_json`, seen from JS.
     #[test]
     fn building_matches_boa_from_json() {
-        let mut ctx = super::super::lambda_context().unwrap();
+        let mut ctx = crate::js::lambda_runtime::lambda_context().unwrap();
         let event = json!({"Records": [{"cf": {
             "config": {"eventType": "viewer-request", "requestId": "r"},
             "request": {
