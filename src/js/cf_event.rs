@@ -129,12 +129,7 @@ fn keys(o: &JsObject, ctx: &mut Context) -> Result<Vec<(String, PropertyKey)>, R
 /// usual case: plain objects), anything else (accessors, inherited values,
 /// exotic objects such as proxies) through the full `[[Get]]`.
 fn get_key(o: &JsObject, key: &PropertyKey, ctx: &mut Context) -> Result<JsValue, ReadError> {
-    let own = o
-        .borrow()
-        .properties()
-        .get(key)
-        .and_then(|d| d.value().cloned());
-    match own {
+    match super::own_data_value(o, key) {
         Some(v) => Ok(v),
         None => Ok(o.get(key.clone(), ctx)?),
     }

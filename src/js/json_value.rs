@@ -153,12 +153,7 @@ fn own(
     ctx: &mut Context,
     ancestors: &mut Vec<JsObject>,
 ) -> JsResult<Option<Value>> {
-    let v = obj
-        .borrow()
-        .properties()
-        .get(key)
-        .and_then(|d| d.value().cloned());
-    match v {
+    match super::own_data_value(obj, key) {
         Some(v) => read(&v, ctx, ancestors),
         None => Ok(Some(Value::Null)),
     }

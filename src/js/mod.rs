@@ -43,6 +43,19 @@ fn rust_string(s: &boa_engine::JsString) -> String {
     }
 }
 
+/// The value of `o`'s own data property `key`, read straight from the
+/// object's storage; `None` for accessors, inherited or missing properties
+/// and exotic objects (proxies keep nothing there), which need `[[Get]]`.
+fn own_data_value(
+    o: &boa_engine::JsObject,
+    key: &boa_engine::property::PropertyKey,
+) -> Option<boa_engine::JsValue> {
+    o.borrow()
+        .properties()
+        .get(key)
+        .and_then(|d| d.value().cloned())
+}
+
 /// The JavaScript dialect a function is written in (spec §4.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Dialect {
