@@ -230,15 +230,15 @@ pub struct MapFunctions {
     proxy_constructor: JsObject,
 }
 
-const TRAPS: [(&str, Trap); 8] = [
-    ("get", Trap::Get),
-    ("set", Trap::Set),
-    ("has", Trap::Has),
-    ("deleteProperty", Trap::DeleteProperty),
-    ("ownKeys", Trap::OwnKeys),
-    ("getOwnPropertyDescriptor", Trap::GetOwnPropertyDescriptor),
-    ("defineProperty", Trap::DefineProperty),
-    ("preventExtensions", Trap::PreventExtensions),
+const TRAPS: [Trap; 8] = [
+    Trap::Get,
+    Trap::Set,
+    Trap::Has,
+    Trap::DeleteProperty,
+    Trap::OwnKeys,
+    Trap::GetOwnPropertyDescriptor,
+    Trap::DefineProperty,
+    Trap::PreventExtensions,
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -254,11 +254,18 @@ enum Trap {
 }
 
 impl Trap {
+    /// The handler property (and `Reflect` function) of this trap.
     fn name(self) -> &'static str {
-        TRAPS
-            .iter()
-            .find(|(_, t)| *t == self)
-            .map_or("get", |(n, _)| n)
+        match self {
+            Trap::Get => "get",
+            Trap::Set => "set",
+            Trap::Has => "has",
+            Trap::DeleteProperty => "deleteProperty",
+            Trap::OwnKeys => "ownKeys",
+            Trap::GetOwnPropertyDescriptor => "getOwnPropertyDescriptor",
+            Trap::DefineProperty => "defineProperty",
+            Trap::PreventExtensions => "preventExtensions",
+        }
     }
 }
 
@@ -289,13 +296,13 @@ impl MapFunctions {
             )
         });
         let handler = obj(ctx);
-        for (name, trap) in TRAPS {
+        for trap in TRAPS {
             let f = function(
                 NativeFunction::from_copy_closure(move |_, args, ctx| run_trap(trap, args, ctx)),
                 3,
                 ctx,
             );
-            put(&handler, JsString::from(name), f);
+            put(&handler, JsString::from(trap.name()), f);
         }
         let proxy_constructor = ctx.intrinsics().constructors().proxy().constructor();
         MapFunctions {
@@ -357,11 +364,13 @@ impl MapFunctions {
     }
 }
 
-/// `part`'s entries for the result. They stay in place: a function may put
+/// `part`'s entries for the result. An unread map is found at most once (only
+/// through its own accessor, and the result reads each key once), so its
+/// entries move out. A proxied map's entries are copied: a function may put
 /// one map in two places of its result (`request.cookies = request.headers`).
 fn take(ctx: &Context, part: Part) -> JsResult<MapValue> {
-    with_maps(ctx, |m| match &m.0[part as usize] {
-        Slot::Unread(entries) => MapValue::Entries(in_js_order(entries.clone())),
+    with_maps(ctx, |m| match &mut m.0[part as usize] {
+        Slot::Unread(entries) => MapValue::Entries(in_js_order(std::mem::take(entries))),
         Slot::Proxied(p) if p.flushed => MapValue::Js(p.target.clone().into()),
         Slot::Proxied(p) => MapValue::Entries(in_js_order(p.entries.clone())),
         Slot::Absent => MapValue::Js(JsValue::undefined()),
@@ -542,33 +551,23 @@ fn position(m: &Maps, part: Part, name: &str) -> Option<usize> {
 
 /// The JS value of entry `name`, built on first read.
 fn entry_value(ctx: &mut Context, part: Part, name: &str) -> JsResult<Option<JsValue>> {
-    let pending = with_maps(ctx, |m| {
-        let i = position(m, part, name)?;
-        match &mut m.0[part as usize] {
-            Slot::Proxied(p) => match &p.entries[i].1 {
-                Entry::Js(v) => Some(Ok(v.clone())),
-                _ => Some(Err(std::mem::replace(
-                    &mut p.entries[i].1,
-                    Entry::Js(JsValue::undefined()),
-                ))),
-            },
-            _ => None,
-        }
-    })?;
-    let entry = match pending {
-        None => return Ok(None),
-        Some(Ok(v)) => return Ok(Some(v)),
-        Some(Err(entry)) => entry,
+    // Building plain objects runs no native helper, so the state may stay
+    // borrowed while it does.
+    let st = state(ctx)?;
+    let mut st = st.borrow_mut();
+    let Slot::Proxied(p) = &mut st.maps.0[part as usize] else {
+        return Ok(None);
     };
-    let v = entry.to_js(ctx)?;
-    with_maps(ctx, |m| {
-        if let Some(i) = position(m, part, name) {
-            if let Slot::Proxied(p) = &mut m.0[part as usize] {
-                p.entries[i].1 = Entry::Js(v.clone());
-            }
-        }
-    })?;
-    Ok(Some(v))
+    let Some((_, entry)) = p.entries.iter_mut().find(|(n, _)| n == name) else {
+        return Ok(None);
+    };
+    if !matches!(entry, Entry::Js(_)) {
+        *entry = Entry::Js(entry.to_js(ctx)?);
+    }
+    Ok(match entry {
+        Entry::Js(v) => Some(v.clone()),
+        _ => None,
+    })
 }
 
 /// Move every entry onto the target; the proxy forwards to it from now on.
