@@ -6,6 +6,10 @@
 //! text (this crate's sources), and prints the compressed sizes once.
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "bench setup")]
 
+/// The binary's allocator, so that the figures are the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::io::Write;
 
 use bytes::Bytes;

@@ -6,6 +6,10 @@
 
 #![allow(clippy::expect_used, clippy::print_stdout, reason = "bench harness")]
 
+/// The binary's allocator, so that the figures are the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};

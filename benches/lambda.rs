@@ -5,6 +5,10 @@
 //! Targets: embedded median ≤ 50 µs, nodejs round trip median ≤ 300 µs.
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "bench setup")]
 
+/// The binary's allocator, so that the figures are the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 

@@ -11,6 +11,10 @@
     reason = "bench setup fails loudly"
 )]
 
+/// The binary's allocator, so that the figures are the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::hint::black_box;
 use std::net::SocketAddr;
 use std::path::Path;

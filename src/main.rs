@@ -5,6 +5,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// boa allocates every JS object and string on its own; see Cargo.toml.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// A local Amazon CloudFront edge.
 #[derive(Debug, Parser)]
 #[command(name = "cfedge", version, about)]
