@@ -35,7 +35,10 @@
 //! load 1.8), and 72–83 µs with the caller's spin too. A pure spin without
 //! `yield_now` took the CPU from the caller on a saturated machine.
 //!
-//! **Timeouts.** A caller that times out abandons its job. If the job was
+//! **Timeouts.** A job's time runs from when a thread takes it: a job that
+//! waits for a new thread to start and build its engine (Lambda's init
+//! phase, as a `nodejs` cold start) still gets all of it; that wait is
+//! bounded by [`INIT_TIMEOUT`]. A caller that times out abandons its job. If the job was
 //! still queued it is removed; if it was running, its thread stops counting
 //! against `max` (new invocations may start a thread in its place), finishes
 //! (boa's loop limit or the job deadline stop it), drops its context and
@@ -48,7 +51,7 @@
 use std::collections::VecDeque;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::thread::Thread;
 use std::time::{Duration, Instant};
 
@@ -64,6 +67,8 @@ pub const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a thread that just finished looks for the next job before it
 /// parks, yielding the CPU between looks.
 const SPIN: Duration = Duration::from_micros(50);
+/// How long a job may wait for a thread to start and build its engine.
+const INIT_TIMEOUT: Duration = super::nodejs::INIT_TIMEOUT;
 /// How long a caller looks for the answer of a quick function before it sleeps.
 const CALLER_SPIN: Duration = Duration::from_micros(200);
 
@@ -86,7 +91,9 @@ const ABANDONED: u8 = 3;
 struct Job {
     event: Arc<serde_json::Value>,
     info: InvokeInfo,
-    deadline: Instant,
+    timeout: Duration,
+    /// When a thread took the job: its time runs from then.
+    taken: Arc<OnceLock<Instant>>,
     reply: oneshot::Sender<EngineInvocation>,
     state: Arc<AtomicU8>,
 }
@@ -229,10 +236,13 @@ impl EmbeddedPool {
     ) -> PoolOutcome {
         let (reply, rx) = oneshot::channel();
         let state = Arc::new(AtomicU8::new(QUEUED));
+        let taken = Arc::new(OnceLock::new());
+        let submitted = Instant::now();
         let job = Job {
             event,
             info,
-            deadline: Instant::now() + timeout,
+            timeout,
+            taken: taken.clone(),
             reply,
             state: state.clone(),
         };
@@ -245,30 +255,48 @@ impl EmbeddedPool {
             timed_out: false,
             armed: true,
         };
-        let deadline = tokio::time::Instant::now() + timeout;
+        let start = tokio::time::Instant::now();
         let mut rx = rx;
         let quick = self.shared.quick();
-        match spin_for(&mut rx, quick, &SPINNERS, spare_cpus()).await {
-            Some(Ok(done)) => {
-                guard.armed = false;
-                return PoolOutcome::Done(done);
-            }
-            Some(Err(oneshot::error::TryRecvError::Closed)) => {
-                guard.armed = false;
-                return PoolOutcome::Crashed;
-            }
-            _ => {}
-        }
-        let outcome = match tokio::time::timeout_at(deadline, rx).await {
-            Ok(Ok(done)) => PoolOutcome::Done(done),
-            Ok(Err(_)) => PoolOutcome::Crashed,
-            Err(_) => {
-                guard.timed_out = true;
-                return PoolOutcome::TimedOut; // `guard` abandons the job.
+        let answer = match spin_for(&mut rx, quick, &SPINNERS, spare_cpus()).await {
+            Some(answered) => Some(answered.map_err(|_| ())),
+            None => {
+                let mut deadline = start + timeout;
+                loop {
+                    match tokio::time::timeout_at(deadline, &mut rx).await {
+                        Ok(answered) => break Some(answered.map_err(|_| ())),
+                        Err(_) => {
+                            // The time runs from when a thread took the job: one
+                            // that waited for a thread to start and build its
+                            // engine (Lambda's init phase) still gets all of it,
+                            // as a nodejs cold start does; that wait is bounded.
+                            let end = match taken.get() {
+                                Some(t) => start + t.saturating_duration_since(submitted) + timeout,
+                                None => start + INIT_TIMEOUT,
+                            };
+                            if end <= deadline {
+                                break None;
+                            }
+                            deadline = end;
+                        }
+                    }
+                }
             }
         };
-        guard.armed = false;
-        outcome
+        match answer {
+            Some(Ok(done)) => {
+                guard.armed = false;
+                PoolOutcome::Done(done)
+            }
+            Some(Err(())) => {
+                guard.armed = false;
+                PoolOutcome::Crashed
+            }
+            None => {
+                guard.timed_out = true;
+                PoolOutcome::TimedOut // `guard` abandons the job.
+            }
+        }
     }
 
     fn submit(&self, job: Job) -> Result<(), PoolOutcome> {
@@ -428,6 +456,7 @@ fn next_job(sh: &Shared, st: &mut State) -> Option<Job> {
             .compare_exchange(QUEUED, RUNNING, Ordering::AcqRel, Ordering::Acquire)
             .is_ok()
         {
+            let _ = job.taken.set(Instant::now());
             return Some(job);
         }
     }
@@ -447,9 +476,10 @@ fn worker(sh: &Shared) {
         if let Some(job) = next_job(sh, &mut st) {
             st.looking = st.looking.saturating_sub(1);
             drop(st);
-            let started = Instant::now();
+            let started = job.taken.get().copied().unwrap_or_else(Instant::now);
+            let deadline = started + job.timeout;
             let (outcome, keep_engine) =
-                run(sh, &mut engine, job.event.as_ref(), &job.info, job.deadline);
+                run(sh, &mut engine, job.event.as_ref(), &job.info, deadline);
             sh.record(started.elapsed());
             if !keep_engine {
                 // Never reuse a context in an unknown state.
@@ -600,6 +630,26 @@ mod tests {
             assert!(matches!(call(&pool, n).await, PoolOutcome::Done(_)));
         }
         assert_eq!(pool.threads(), 1);
+    }
+
+    /// A job that waits for its thread to start and compile the handler (a
+    /// cold start) still gets its whole timeout from when the thread takes it.
+    #[tokio::test]
+    async fn a_cold_start_does_not_count_against_the_timeout() {
+        // Compiling this takes far longer than the timeout; running it does not.
+        let mut src = String::from("function unused() {\n");
+        for i in 0..2_000 {
+            src.push_str(&format!("var v{i} = {i} * 2;\n"));
+        }
+        src.push_str("}\nexports.handler = async (e) => e.n;\n");
+        let t = Instant::now();
+        LambdaEngine::new(&src, "handler").unwrap();
+        let timeout = t.elapsed() / 4;
+        let pool = EmbeddedPool::start("t", Arc::from(src), "handler", 1, 1).unwrap();
+        let out = pool
+            .invoke(Arc::new(serde_json::json!({ "n": 1 })), info(), timeout)
+            .await;
+        assert!(matches!(out, PoolOutcome::Done(_)), "{out:?}");
     }
 
     fn answer() -> EngineInvocation {

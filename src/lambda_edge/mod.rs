@@ -345,6 +345,7 @@ impl LambdaFunction {
                     file.clone(),
                     export,
                     spec.workers,
+                    spec.concurrency,
                 ))
             }
         };
@@ -375,6 +376,15 @@ impl LambdaFunction {
         match &self.backend {
             Backend::Embedded(p) => Some(p.threads()),
             Backend::Nodejs(_) => None,
+        }
+    }
+
+    /// Processes of the nodejs runtime, idle or busy (`None` for embedded):
+    /// `workers` once warm, more while invocations wait.
+    pub fn node_processes(&self) -> Option<usize> {
+        match &self.backend {
+            Backend::Embedded(_) => None,
+            Backend::Nodejs(p) => Some(p.processes()),
         }
     }
 
