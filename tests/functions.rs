@@ -193,6 +193,28 @@ fn console_log_is_captured_and_capped() {
     assert_eq!(r.logs, vec!["a b".to_owned()]);
 }
 
+#[test]
+fn console_log_of_event_objects_shows_their_fields() {
+    // Logging the whole request (or one of its maps) is common when debugging;
+    // the lazily built maps must show their entries, methods are left out.
+    let r = run2(
+        "function handler(event) { var req = event.request; console.log(req); \
+         console.log(req.headers); console.log(req.cookies.sid); \
+         var o = {}; o.self = o; console.log(o); return req; }",
+    );
+    assert!(r.succeeded(), "{}", r.error_message);
+    let logged: Value = serde_json::from_str(&r.logs[0]).unwrap();
+    assert_eq!(logged["headers"]["host"]["value"], "example.com");
+    assert_eq!(logged["querystring"]["r"]["multiValue"][1]["value"], "y");
+    assert_eq!(logged["cookies"]["sid"]["value"], "abc");
+    assert!(logged.get("rawQueryString").is_none(), "{}", r.logs[0]);
+    let headers: Value = serde_json::from_str(&r.logs[1]).unwrap();
+    assert_eq!(headers["accept"]["value"], "text/html");
+    assert_eq!(r.logs[2], "{\"value\":\"abc\"}");
+    // A cycle is not an error: the value's string form is logged.
+    assert_eq!(r.logs[3], "[object Object]");
+}
+
 // === modules ===
 
 #[test]
