@@ -421,6 +421,16 @@ fn runtime_1_0_dialect() {
 }
 
 #[test]
+fn substr_is_available_in_both_runtimes() {
+    // On CloudFront's list of supported ES 5.1 string methods.
+    let expr = "['abcdef'.substr(2), 'abcdef'.substr(-3, 2), 'abcdef'.substr(1, 0), 'abc'.substr(5), \
+                'abc'.substr(-9, 2), 'abc'.substr(NaN, Infinity), 'abc'.substr(1, -1), String.prototype.substr.call(123, 1)]";
+    let want = json!(["cdef", "de", "", "", "ab", "abc", "", "23"]);
+    assert_eq!(eval1(expr), want);
+    assert_eq!(eval2(expr), want);
+}
+
+#[test]
 fn async_handlers_are_settled() {
     let r = run2("async function handler(e) { var v = await Promise.resolve('/x'); e.request.uri = v; return e.request; }");
     assert!(r.succeeded(), "{}", r.error_message);
