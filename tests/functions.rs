@@ -969,3 +969,21 @@ fn json_parse_matches_javascript() {
         );
     }
 }
+
+#[test]
+fn runtime_2_accepts_syntax_beyond_the_documented_list() {
+    // Pinned choice (README fidelity table): no 2.0 syntax is refused beyond
+    // what the engine cannot parse, even where CloudFront's list is shorter.
+    let v = eval2(
+        "(function () { class P { constructor(x) { this.x = x; } get twice() { return this.x * 2; } } \
+         var out = []; for (var n of [1, 2]) { out.push(new P(n).twice); } \
+         var { a, ...rest } = { a: 1, b: 2 }; var o = null; \
+         return [out, a, rest, o?.deep, o ?? 'd', [...'ab']]; })()",
+    );
+    assert_eq!(v, json!([[2, 4], 1, {"b": 2}, null, "d", ["a", "b"]]));
+    // Not provided: undocumented APIs.
+    assert_eq!(
+        eval2("[typeof crypto, typeof escape, typeof unescape]"),
+        json!(["undefined", "undefined", "undefined"])
+    );
+}
