@@ -193,6 +193,28 @@ fn console_log_is_captured_and_capped() {
     assert_eq!(r.logs, vec!["a b".to_owned()]);
 }
 
+#[test]
+fn console_log_of_event_objects_shows_their_fields() {
+    // Logging the whole request (or one of its maps) is common when debugging;
+    // the lazily built maps must show their entries, methods are left out.
+    let r = run2(
+        "function handler(event) { var req = event.request; console.log(req); \
+         console.log(req.headers); console.log(req.cookies.sid); \
+         var o = {}; o.self = o; console.log(o); return req; }",
+    );
+    assert!(r.succeeded(), "{}", r.error_message);
+    let logged: Value = serde_json::from_str(&r.logs[0]).unwrap();
+    assert_eq!(logged["headers"]["host"]["value"], "example.com");
+    assert_eq!(logged["querystring"]["r"]["multiValue"][1]["value"], "y");
+    assert_eq!(logged["cookies"]["sid"]["value"], "abc");
+    assert!(logged.get("rawQueryString").is_none(), "{}", r.logs[0]);
+    let headers: Value = serde_json::from_str(&r.logs[1]).unwrap();
+    assert_eq!(headers["accept"]["value"], "text/html");
+    assert_eq!(r.logs[2], "{\"value\":\"abc\"}");
+    // A cycle is not an error: the value's string form is logged.
+    assert_eq!(r.logs[3], "[object Object]");
+}
+
 // === modules ===
 
 #[test]
@@ -396,6 +418,16 @@ fn runtime_1_0_dialect() {
     assert_eq!(eval1("['é'.toUTF8().length, 'é'.toUTF8().fromUTF8(), 'abc'.toBytes(), '€'.toBytes(), String.bytesFrom('6869', 'hex'), String.bytesFrom([104, 105]), 'aé'.fromBytes()]"), json!([2, "é", "abc", null, "hi", "hi", "aé"]));
     // Template literals and arrow functions are part of 1.0.
     assert_eq!(eval1("[1, 2].map(x => `${x}!`)"), json!(["1!", "2!"]));
+}
+
+#[test]
+fn substr_is_available_in_both_runtimes() {
+    // On CloudFront's list of supported ES 5.1 string methods.
+    let expr = "['abcdef'.substr(2), 'abcdef'.substr(-3, 2), 'abcdef'.substr(1, 0), 'abc'.substr(5), \
+                'abc'.substr(-9, 2), 'abc'.substr(NaN, Infinity), 'abc'.substr(1, -1), String.prototype.substr.call(123, 1)]";
+    let want = json!(["cdef", "de", "", "", "ab", "abc", "", "23"]);
+    assert_eq!(eval1(expr), want);
+    assert_eq!(eval2(expr), want);
 }
 
 #[test]
@@ -936,4 +968,22 @@ fn json_parse_matches_javascript() {
             "1.0: {expr}"
         );
     }
+}
+
+#[test]
+fn runtime_2_accepts_syntax_beyond_the_documented_list() {
+    // Pinned choice (README fidelity table): no 2.0 syntax is refused beyond
+    // what the engine cannot parse, even where CloudFront's list is shorter.
+    let v = eval2(
+        "(function () { class P { constructor(x) { this.x = x; } get twice() { return this.x * 2; } } \
+         var out = []; for (var n of [1, 2]) { out.push(new P(n).twice); } \
+         var { a, ...rest } = { a: 1, b: 2 }; var o = null; \
+         return [out, a, rest, o?.deep, o ?? 'd', [...'ab']]; })()",
+    );
+    assert_eq!(v, json!([[2, 4], 1, {"b": 2}, null, "d", ["a", "b"]]));
+    // Not provided: undocumented APIs.
+    assert_eq!(
+        eval2("[typeof crypto, typeof escape, typeof unescape]"),
+        json!(["undefined", "undefined", "undefined"])
+    );
 }

@@ -168,7 +168,11 @@ async fn origin_helpers_switch_the_origin() {
     let file = dir.path().join("sel.js");
     std::fs::write(
         &file,
-        "import cf from 'cloudfront';\nfunction handler(e) { if (e.request.headers['x-pick-b']) { cf.selectRequestOriginById('b'); } return e.request; }",
+        "import cf from 'cloudfront';\nfunction handler(e) { var h = e.request.headers;\n\
+         if (h['x-pick-b']) { cf.selectRequestOriginById('b'); }\n\
+         if (h['x-pick']) { cf.selectRequestOriginById(h['x-pick'].value); }\n\
+         if (h['x-group']) { cf.createRequestOriginGroup({originIds: ['a', h['x-group'].value], failoverCriteria: {statusCodes: [503]}}); }\n\
+         return e.request; }",
     )
     .unwrap();
     let toml = format!(
@@ -194,5 +198,20 @@ budget_us = 200000
     assert_eq!(
         proxy.get_with("/x", &[("x-pick-b", "1")]).await.text(),
         "from b"
+    );
+    // An id the distribution does not define is an invalid origin rewrite,
+    // never a silent fall-back to the behaviour's origin.
+    for header in ["x-pick", "x-group"] {
+        let got = proxy.get_with("/x", &[(header, "not-defined")]).await;
+        assert_eq!(got.status, 502, "{header}");
+        assert_eq!(
+            got.x_cache(),
+            "FunctionValidationError from cloudfront",
+            "{header}"
+        );
+    }
+    assert_eq!(
+        proxy.get_with("/x", &[("x-group", "b")]).await.text(),
+        "from a"
     );
 }

@@ -332,6 +332,12 @@ fn n_log(_: &JsValue, args: &[JsValue], ctx: &mut Context) -> JsResult<JsValue> 
 }
 
 /// How console.log shows a value: strings as-is, objects as JSON.
+///
+/// Objects go through the realm's own `JSON.stringify` (frozen, so the
+/// function's code cannot replace it), not boa's `to_json`: that one reads
+/// the object's storage directly, so the event's lazily built field maps
+/// (proxies, accessors before first read) came out as `{}` or `null`, and
+/// methods such as `request.rawQueryString` as `{"length":0,...}`.
 fn display(v: &JsValue, ctx: &mut Context) -> JsResult<String> {
     if let Some(s) = v.as_string() {
         return Ok(super::rust_string(&s));
@@ -341,8 +347,15 @@ fn display(v: &JsValue, ctx: &mut Context) -> JsResult<String> {
             if o.is::<boa_engine::builtins::error::Error>() {
                 return Ok(super::rust_string(&v.to_string(ctx)?));
             }
-            if let Ok(Some(j)) = v.to_json(ctx) {
-                return Ok(j.to_string());
+            let json = ctx.intrinsics().objects().json();
+            let stringify = json.get(js_string!("stringify"), ctx)?;
+            if let Some(f) = stringify.as_callable() {
+                // A cycle, a BigInt or a throwing getter: show the value's string form.
+                if let Ok(s) = f.call(&json.clone().into(), std::slice::from_ref(v), ctx) {
+                    if let Some(s) = s.as_string() {
+                        return Ok(super::rust_string(&s));
+                    }
+                }
             }
         }
     }

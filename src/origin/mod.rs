@@ -27,6 +27,23 @@ pub enum OriginOverride {
     },
 }
 
+impl OriginOverride {
+    /// The first origin id this change names that `known` does not accept:
+    /// `selectRequestOriginById` and `createRequestOriginGroup` only take
+    /// origins defined in the distribution ([DG:helper-functions-origin-modification]).
+    pub fn unknown_origin_id(&self, known: &dyn Fn(&str) -> bool) -> Option<&str> {
+        match self {
+            OriginOverride::ById { origin_id, .. } => {
+                (!known(origin_id)).then_some(origin_id.as_str())
+            }
+            OriginOverride::Custom(_) => None,
+            OriginOverride::Group { members, .. } => {
+                members.iter().find_map(|m| m.unknown_origin_id(known))
+            }
+        }
+    }
+}
+
 /// Origin settings given by a function; `None` inherits.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AdHocOrigin {

@@ -282,6 +282,16 @@ impl Edge {
             };
             match f.viewer_request(&cx, &request) {
                 Ok(ViewerRequestOutcome::Continue(changed, origin)) => {
+                    // An origin id the distribution does not define is an invalid
+                    // origin rewrite (502), not a silent fall-back to the behaviour's origin.
+                    let known = |id: &str| self.config.origins.iter().any(|o| o.id == id);
+                    if let Some(bad) = origin.as_ref().and_then(|o| o.unknown_origin_id(&known)) {
+                        let err = EdgeError::FunctionValidation(format!(
+                            "invalid value for origin rewrite: the distribution has no origin with id \"{bad}\""
+                        ));
+                        let answer = self.error_answer(id, err, Some(&behavior)).await;
+                        return self.response_policy(&ctx, &request, started, answer);
+                    }
                     request = changed;
                     if origin.is_some() {
                         ctx.origin_override = origin;
