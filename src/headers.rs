@@ -243,12 +243,19 @@ static HOP_BY_HOP: [HeaderName; 7] = [
 ];
 
 /// Filter an origin response's headers as CloudFront does before caching and
-/// before the viewer sees them (spec §3.1).
-pub fn filter_origin_response(headers: &mut HeaderMap, policy: &CachePolicy) {
+/// before the viewer sees them (spec §3.1). `forwards_cookies`: the behaviour
+/// sends viewer cookies to the origin, by its cache policy or its origin
+/// request policy ([`crate::config::Behavior::forwards_cookies`]); otherwise
+/// `Set-Cookie` is dropped.
+pub fn filter_origin_response(
+    headers: &mut HeaderMap,
+    policy: &CachePolicy,
+    forwards_cookies: bool,
+) {
     for n in &HOP_BY_HOP {
         headers.remove(n);
     }
-    if policy.cookies == ListBehavior::None {
+    if !forwards_cookies {
         headers.remove(header::SET_COOKIE);
     }
     headers.remove(header::VIA);
@@ -305,7 +312,7 @@ mod tests {
             header::VARY,
             HeaderValue::from_static("Accept-Encoding, User-Agent, X-Lang, Origin"),
         );
-        filter_origin_response(&mut h, &p);
+        filter_origin_response(&mut h, &p, p.cookies != ListBehavior::None);
         assert_eq!(h.get(header::VARY).unwrap(), "Accept-Encoding, X-Lang");
     }
 
@@ -313,13 +320,13 @@ mod tests {
     fn set_cookie_is_dropped_unless_cookies_are_forwarded() {
         let mut h = HeaderMap::new();
         h.insert(header::SET_COOKIE, HeaderValue::from_static("a=1"));
-        filter_origin_response(&mut h, &policy());
+        filter_origin_response(&mut h, &policy(), false);
         assert!(!h.contains_key(header::SET_COOKIE));
         let mut p = policy();
         p.cookies = ListBehavior::All;
         let mut h = HeaderMap::new();
         h.insert(header::SET_COOKIE, HeaderValue::from_static("a=1"));
-        filter_origin_response(&mut h, &p);
+        filter_origin_response(&mut h, &p, p.cookies != ListBehavior::None);
         assert!(h.contains_key(header::SET_COOKIE));
     }
 
@@ -329,7 +336,7 @@ mod tests {
         h.insert(header::UPGRADE, HeaderValue::from_static("h2c"));
         h.insert(header::TRAILER, HeaderValue::from_static("x"));
         h.insert(header::VIA, HeaderValue::from_static("1.1 origin"));
-        filter_origin_response(&mut h, &policy());
+        filter_origin_response(&mut h, &policy(), false);
         assert!(h.is_empty());
     }
 }

@@ -281,6 +281,16 @@ impl Behavior {
     pub fn pattern_str(&self) -> &str {
         self.path_pattern.as_ref().map_or("*", PathPattern::as_str)
     }
+
+    /// Whether viewer cookies reach the origin: through the cache policy
+    /// (in the cache key) or the origin request policy (spec §3.1, §2.6).
+    pub fn forwards_cookies(&self) -> bool {
+        self.cache_policy.cookies != ListBehavior::None
+            || self
+                .origin_request_policy
+                .as_ref()
+                .is_some_and(|o| o.cookies != ListBehavior::None)
+    }
 }
 
 /// Which members of a list (query strings, cookies) a cache policy selects.

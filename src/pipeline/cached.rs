@@ -15,7 +15,6 @@ use crate::body::EdgeBody;
 use crate::cache::freshness::{self, Directives, NotStored, StoreDecision};
 use crate::cache::key::{cache_key, normalize_accept_encoding, CacheKey};
 use crate::cache::{wait_for_fill, CachedObject, FillGuard, FillRole, Lookup};
-use crate::config::ListBehavior;
 use crate::error::EdgeError;
 use crate::headers::filter_origin_response;
 use crate::origin::read_body_limited;
@@ -45,7 +44,7 @@ impl Edge {
             // Never-cached methods and CachingDisabled go straight to the origin.
             let resp = self.fetch_origin(ctx, &spec, body).await?;
             let (mut parts, body) = resp.into_parts();
-            filter_origin_response(&mut parts.headers, policy);
+            filter_origin_response(&mut parts.headers, policy, behavior.forwards_cookies());
             return Ok(origin_answer(Response::from_parts(parts, body), request));
         }
         let key = cache_key(
@@ -160,7 +159,7 @@ impl Edge {
         let policy = ctx.behavior.cache_policy.clone();
         // Spec §2.6: conditional requests are not used when cookies are forwarded.
         if let Some(old) = &stale {
-            if policy.cookies == ListBehavior::None {
+            if !ctx.behavior.forwards_cookies() {
                 spec.validators = validators(&old.headers);
             }
         }
@@ -191,7 +190,7 @@ impl Edge {
             }
         }
         let (mut parts, body) = resp.into_parts();
-        filter_origin_response(&mut parts.headers, &policy);
+        filter_origin_response(&mut parts.headers, &policy, ctx.behavior.forwards_cookies());
         let decision = freshness::decide(
             &policy,
             status,

@@ -397,6 +397,26 @@ async fn set_cookie_is_dropped_unless_cookies_are_forwarded() {
     let toml = config_policy(&o.url(), "ck", extra);
     let p = Proxy::start(&toml).await;
     assert_eq!(p.get("/c").await.header("set-cookie"), Some("a=1"));
+    // Cookies forwarded by the origin request policy alone (the usual
+    // CachingDisabled + AllViewer pair for a dynamic app) count too.
+    let toml = config_policy(&o.url(), "CachingDisabled", "").replacen(
+        "cache_policy = \"CachingDisabled\"",
+        "cache_policy = \"CachingDisabled\"\norigin_request_policy = \"AllViewer\"",
+        1,
+    );
+    let p = Proxy::start(&toml).await;
+    assert_eq!(p.get("/c").await.header("set-cookie"), Some("a=1"));
+    // Cached with the object when the key leaves cookies out (spec §2.2).
+    let toml = config_policy(&o.url(), "CachingOptimized", "").replacen(
+        "cache_policy = \"CachingOptimized\"",
+        "cache_policy = \"CachingOptimized\"\norigin_request_policy = \"AllViewer\"",
+        1,
+    );
+    let p = Proxy::start(&toml).await;
+    assert_eq!(p.get("/c").await.header("set-cookie"), Some("a=1"));
+    let hit = p.get("/c").await;
+    assert_eq!(hit.header("x-cache"), Some("Hit from cloudfront"));
+    assert_eq!(hit.header("set-cookie"), Some("a=1"));
 }
 
 #[tokio::test]
