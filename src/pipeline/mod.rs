@@ -480,6 +480,9 @@ impl Edge {
         if close {
             h.insert(header::CONNECTION, HeaderValue::from_static("close"));
         }
+        // The viewer connection's protocol, never the origin's: hyper writes
+        // the status line from this (an HTTP/1.0 origin must not show).
+        *resp.version_mut() = http::Version::default();
         resp
     }
 

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::support::{config_for, Origin, Proxy, Route};
+use crate::support::{config_for, raw_exchange, Origin, Proxy, Route};
 
 #[tokio::test]
 async fn origin_request_headers_are_rewritten_as_cloudfront_does() {
@@ -303,4 +303,31 @@ async fn custom_origin_request_policy_adds_listed_items_only() {
     // Not in the cache key: another tenant gets the cached object.
     let r = p.get_with("/q?debug=1", &[("x-tenant", "t2")]).await;
     assert_eq!(r.x_cache(), "Hit from cloudfront");
+}
+
+/// The viewer's status line follows the viewer connection, never the origin's protocol.
+#[tokio::test]
+async fn an_http_1_0_origin_does_not_change_the_viewers_protocol() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                let _ = s.read(&mut buf).await;
+                let _ = s
+                    .write_all(b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok")
+                    .await;
+            });
+        }
+    });
+    let p = Proxy::start(&config_for(&url, "")).await;
+    let raw = raw_exchange(
+        p.addr,
+        b"GET /old HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    assert!(raw.starts_with("HTTP/1.1 200 OK\r\n"), "{raw}");
+    assert!(raw.ends_with("\r\n\r\nok"), "{raw}");
 }
