@@ -160,6 +160,31 @@ async fn origin_request_sees_the_origin_and_can_move_it() {
 }
 
 #[tokio::test]
+async fn computed_origin_numbers_read_as_whole_numbers_in_both_runtimes() {
+    // Port and timeouts from string config, as handlers compute them (Number,
+    // parseInt, Math.round): Node.js sends them as JSON integers.
+    let src = r#"const cfg = { port: '8443', read: '12' };
+    exports.handler = async (event) => {
+        const r = event.Records[0].cf.request;
+        r.origin.custom.port = Number(cfg.port);
+        r.origin.custom.readTimeout = parseInt(cfg.read, 10);
+        r.origin.custom.keepaliveTimeout = Math.round(4.6);
+        r.origin.custom.domainName = 'other.example.com';
+        return r;
+    };"#;
+    for rt in RUNTIMES {
+        let (_d, f) = function(src, rt, |_| {});
+        let c = continued(f.origin_request(&cx(), &request(), &origin(), None).await);
+        let Some(OriginOverride::Custom(o)) = c.origin else {
+            panic!("{rt:?}: no override")
+        };
+        assert_eq!(o.port, Some(8443), "{rt:?}");
+        assert_eq!(o.read_timeout, Some(Duration::from_secs(12)), "{rt:?}");
+        assert_eq!(o.keepalive_timeout, Some(Duration::from_secs(5)), "{rt:?}");
+    }
+}
+
+#[tokio::test]
 async fn include_body_truncates_and_replace_sends_the_new_body() {
     let src = r#"exports.handler = async (event) => {
         const r = event.Records[0].cf.request;

@@ -413,9 +413,30 @@ fn settled(state: &JsObject, ctx: &mut Context) -> JsResult<Option<EngineOutcome
         )));
     }
     let result = state.get(js_string!("result"), ctx)?;
-    Ok(Some(EngineOutcome::Result(
-        value::from_js(&result, ctx)?.unwrap_or(serde_json::Value::Null),
-    )))
+    let mut json = value::from_js(&result, ctx)?.unwrap_or(serde_json::Value::Null);
+    whole_numbers_as_integers(&mut json);
+    Ok(Some(EngineOutcome::Result(json)))
+}
+
+/// Lambda serializes a Node.js result as JSON text, where a whole number is
+/// an integer (`8443`, never `8443.0`) however the engine stored it; boa keeps
+/// many (`Number('8443')`, `parseInt`, `Math.round`, typed-array reads) as
+/// doubles. Rewrite those so `port: Number(p)` reads as CloudFront reads it.
+fn whole_numbers_as_integers(v: &mut serde_json::Value) {
+    /// Largest integer a double holds exactly (2^53).
+    const EXACT: f64 = 9_007_199_254_740_992.0;
+    match v {
+        serde_json::Value::Number(n) if !n.is_i64() && !n.is_u64() => {
+            if let Some(f) = n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() <= EXACT) {
+                // Exact: |f| <= 2^53. JSON.stringify(-0) is "0".
+                let i = f as i64;
+                *n = serde_json::Number::from(i);
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(whole_numbers_as_integers),
+        serde_json::Value::Object(map) => map.values_mut().for_each(whole_numbers_as_integers),
+        _ => {}
+    }
 }
 
 fn read_logs(state: &JsObject, ctx: &mut Context) -> Vec<String> {
@@ -1023,6 +1044,19 @@ mod tests {
                 "/path/to",
                 "v"
             ])
+        );
+    }
+
+    #[test]
+    fn whole_numbers_are_read_as_node_serializes_them() {
+        // JSON.stringify in Node.js prints 8443, not 8443.0, whatever the number's origin.
+        let r = result(
+            "exports.handler = async () => ({ a: Number('8443'), b: parseInt('30', 10), \
+             c: Math.round(4.6), d: 1.5, e: -0, f: [2 ** 60, 7 / 1] });",
+        );
+        assert_eq!(
+            r.to_string(),
+            r#"{"a":8443,"b":30,"c":5,"d":1.5,"e":0,"f":[1.152921504606847e+18,7]}"#
         );
     }
 
