@@ -409,6 +409,20 @@ async fn node_runtime_runs_unmodified_node_code() {
 }
 
 #[tokio::test]
+async fn a_package_directory_given_as_a_relative_path_loads_in_node() {
+    // `file` relative to the working directory, naming a directory: Node.js
+    // must get an absolute path (a bare `dir/index.js` is a package name to it).
+    let spec = LambdaSpec::new(
+        "rel",
+        PathBuf::from("functions/lambda-redirect"),
+        RuntimeKind::Nodejs,
+    );
+    let f = LambdaFunction::start(spec).unwrap();
+    assert!(f.file.is_absolute(), "{}", f.file.display());
+    continued(f.viewer_request(&cx(), &request(), None).await);
+}
+
+#[tokio::test]
 async fn warm_node_workers_keep_module_state_between_invocations() {
     let src = "let n = 0; exports.handler = async () => ({ status: '200', body: String(++n) });";
     let (_d, f) = function(src, RuntimeKind::Nodejs, |_| {});
