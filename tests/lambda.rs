@@ -160,6 +160,31 @@ async fn origin_request_sees_the_origin_and_can_move_it() {
 }
 
 #[tokio::test]
+async fn computed_origin_numbers_read_as_whole_numbers_in_both_runtimes() {
+    // Port and timeouts from string config, as handlers compute them (Number,
+    // parseInt, Math.round): Node.js sends them as JSON integers.
+    let src = r#"const cfg = { port: '8443', read: '12' };
+    exports.handler = async (event) => {
+        const r = event.Records[0].cf.request;
+        r.origin.custom.port = Number(cfg.port);
+        r.origin.custom.readTimeout = parseInt(cfg.read, 10);
+        r.origin.custom.keepaliveTimeout = Math.round(4.6);
+        r.origin.custom.domainName = 'other.example.com';
+        return r;
+    };"#;
+    for rt in RUNTIMES {
+        let (_d, f) = function(src, rt, |_| {});
+        let c = continued(f.origin_request(&cx(), &request(), &origin(), None).await);
+        let Some(OriginOverride::Custom(o)) = c.origin else {
+            panic!("{rt:?}: no override")
+        };
+        assert_eq!(o.port, Some(8443), "{rt:?}");
+        assert_eq!(o.read_timeout, Some(Duration::from_secs(12)), "{rt:?}");
+        assert_eq!(o.keepalive_timeout, Some(Duration::from_secs(5)), "{rt:?}");
+    }
+}
+
+#[tokio::test]
 async fn include_body_truncates_and_replace_sends_the_new_body() {
     let src = r#"exports.handler = async (event) => {
         const r = event.Records[0].cf.request;
@@ -276,8 +301,11 @@ async fn embedded_busy_loop_past_its_budget_times_out_and_the_worker_is_replaced
         if (r.uri === '/hang') { const end = Date.now() + 30000; while (Date.now() < end) {} }
         return r;
     };"#;
+    // The replacement thread starts its engine inside the next request's
+    // budget: a few ms in release, but a debug build on a loaded machine
+    // needs a good part of a second.
     let (_d, f) = function(src, RuntimeKind::Embedded, |s| {
-        s.timeout = Some(Duration::from_millis(300))
+        s.timeout = Some(Duration::from_millis(1_000))
     });
     let mut hang = request();
     hang.uri = "/hang".into();
@@ -329,7 +357,9 @@ async fn timers_past_the_budget_time_out_in_both_runtimes() {
         if (r.uri === '/slow') setTimeout(() => cb(null, r), 20000); else cb(null, r);
     };"#;
     for rt in RUNTIMES {
-        let (_d, f) = function(src, rt, |s| s.timeout = Some(Duration::from_millis(300)));
+        // 1 s: the next request may need a new embedded thread, whose engine
+        // start counts against its budget (slow in a debug build under load).
+        let (_d, f) = function(src, rt, |s| s.timeout = Some(Duration::from_millis(1_000)));
         f.warm().await.unwrap();
         let mut slow = request();
         slow.uri = "/slow".into();
@@ -376,6 +406,20 @@ async fn node_runtime_runs_unmodified_node_code() {
         Ok(RequestOutcome::Respond(g)) => assert_eq!(&g.body[..], b"hello string"),
         other => panic!("{other:?}"),
     }
+}
+
+#[tokio::test]
+async fn a_package_directory_given_as_a_relative_path_loads_in_node() {
+    // `file` relative to the working directory, naming a directory: Node.js
+    // must get an absolute path (a bare `dir/index.js` is a package name to it).
+    let spec = LambdaSpec::new(
+        "rel",
+        PathBuf::from("functions/lambda-redirect"),
+        RuntimeKind::Nodejs,
+    );
+    let f = LambdaFunction::start(spec).unwrap();
+    assert!(f.file.is_absolute(), "{}", f.file.display());
+    continued(f.viewer_request(&cx(), &request(), None).await);
 }
 
 #[tokio::test]

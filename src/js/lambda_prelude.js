@@ -7,57 +7,173 @@
   'use strict';
 
   // === Buffer (a Uint8Array subclass, as in Node.js) ===
-  class Buffer extends Uint8Array {
-    static from(value, encodingOrOffset, length) {
-      if (typeof value === 'string') return Buffer._wrap(encode(value, encodingOrOffset));
-      if (value instanceof ArrayBuffer) {
-        const off = encodingOrOffset | 0;
+  // A plain function rather than a class, so that the deprecated `Buffer(x)`
+  // and `new Buffer(x)` forms (still common in edge code) work as in Node.js.
+  function Buffer(arg, encodingOrOffset, length) {
+    if (typeof arg === 'number') {
+      if (typeof encodingOrOffset === 'string') throw new TypeError('The "string" argument must be of type string. Received type number');
+      return Buffer.alloc(arg);
+    }
+    return Buffer.from(arg, encodingOrOffset, length);
+  }
+  Object.setPrototypeOf(Buffer, Uint8Array);
+  Buffer.prototype = Object.create(Uint8Array.prototype);
+  // Own, non-enumerable members, as a class body would define them.
+  const define = (target, members) => {
+    for (const k of Reflect.ownKeys(members)) {
+      const d = Object.getOwnPropertyDescriptor(members, k);
+      d.enumerable = false;
+      Object.defineProperty(target, k, d);
+    }
+  };
+  const wrap = (u8) => { Object.setPrototypeOf(u8, Buffer.prototype); return u8; };
+  const dataView = (b) => new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const checkOffset = (b, o, n) => {
+    o = o === undefined ? 0 : o;
+    if (typeof o !== 'number' || o !== Math.floor(o)) throw new TypeError('The "offset" argument must be an integer. Received ' + String(o));
+    if (o < 0 || o + n > b.length) { const e = new RangeError('The value of "offset" is out of range. It must be >= 0 and <= ' + (b.length - n) + '. Received ' + o); e.code = 'ERR_OUT_OF_RANGE'; throw e; }
+    return o;
+  };
+  // [name, byte size, DataView getter/setter suffix, little endian]
+  const NUMBERS = [
+    ['UInt8', 1, 'Uint8', false], ['Int8', 1, 'Int8', false],
+    ['UInt16LE', 2, 'Uint16', true], ['UInt16BE', 2, 'Uint16', false],
+    ['Int16LE', 2, 'Int16', true], ['Int16BE', 2, 'Int16', false],
+    ['UInt32LE', 4, 'Uint32', true], ['UInt32BE', 4, 'Uint32', false],
+    ['Int32LE', 4, 'Int32', true], ['Int32BE', 4, 'Int32', false],
+    ['FloatLE', 4, 'Float32', true], ['FloatBE', 4, 'Float32', false],
+    ['DoubleLE', 8, 'Float64', true], ['DoubleBE', 8, 'Float64', false],
+    ['BigUInt64LE', 8, 'BigUint64', true], ['BigUInt64BE', 8, 'BigUint64', false],
+    ['BigInt64LE', 8, 'BigInt64', true], ['BigInt64BE', 8, 'BigInt64', false],
+  ];
+  const numberMethods = {};
+  for (const [name, size, dv, le] of NUMBERS) {
+    const get = 'get' + dv; const set = 'set' + dv;
+    numberMethods['read' + name] = function (o) { o = checkOffset(this, o, size); return dataView(this)[get](o, le); };
+    numberMethods['write' + name] = function (v, o) { o = checkOffset(this, o, size); dataView(this)[set](o, v, le); return o + size; };
+    if (name.includes('UInt')) {
+      const alias = name.replace('UInt', 'Uint');
+      numberMethods['read' + alias] = numberMethods['read' + name];
+      numberMethods['write' + alias] = numberMethods['write' + name];
+    }
+  }
+  // The bytes to search for or fill with: a string (in `enc`), bytes, or a byte value.
+  const needleBytes = (v, enc) => (typeof v === 'number' ? Uint8Array.of(v & 255) : toBytes(v, enc));
+  function search(hay, v, from, enc, last) {
+    if (typeof from === 'string') { enc = from; from = undefined; }
+    const n = needleBytes(v, enc);
+    const len = hay.length;
+    let i = from === undefined ? (last ? len - n.length : 0) : (from < 0 ? Math.max(len + from, 0) : Math.min(from, len));
+    if (last) i = Math.min(i, len - n.length);
+    if (n.length === 0) return Math.min(i, len);
+    for (; last ? i >= 0 : i <= len - n.length; last ? i-- : i++) {
+      let j = 0;
+      while (j < n.length && hay[i + j] === n[j]) j++;
+      if (j === n.length) return i;
+    }
+    return -1;
+  }
+  define(Buffer, {
+    from(value, encodingOrOffset, length) {
+      if (typeof value === 'string') return wrap(encode(value, encodingOrOffset));
+      if (value instanceof ArrayBuffer || (typeof SharedArrayBuffer === 'function' && value instanceof SharedArrayBuffer)) {
+        const off = encodingOrOffset === undefined ? 0 : encodingOrOffset | 0;
         const len = length === undefined ? value.byteLength - off : length;
-        return Buffer._wrap(new Uint8Array(value.slice(off, off + len)));
+        return wrap(new Uint8Array(value, off, len)); // shares memory, as in Node.js
       }
       if (value && typeof value === 'object' && value.type === 'Buffer' && Array.isArray(value.data)) {
-        return Buffer._wrap(Uint8Array.from(value.data));
+        return wrap(Uint8Array.from(value.data));
       }
       if (value && typeof value === 'object' && typeof value.length === 'number') {
-        return Buffer._wrap(Uint8Array.from(value));
+        return wrap(Uint8Array.from(value));
       }
+      if (value && typeof value === 'object' && typeof value.valueOf === 'function' && value.valueOf() !== value) return Buffer.from(value.valueOf(), encodingOrOffset, length);
       throw new TypeError('The first argument must be of type string or an instance of Buffer, ArrayBuffer, or Array or an Array-like Object.');
-    }
-    static _wrap(u8) { Object.setPrototypeOf(u8, Buffer.prototype); return u8; }
-    static alloc(size, fill) { const b = new Buffer(size); if (fill !== undefined) b.fill(typeof fill === 'string' ? fill.charCodeAt(0) : fill); return b; }
-    static allocUnsafe(size) { return new Buffer(size); }
-    static isBuffer(b) { return b instanceof Buffer; }
-    static isEncoding(e) { return ENCODINGS.includes(String(e).toLowerCase()); }
-    static byteLength(s, enc) { return typeof s === 'string' ? encode(s, enc).length : s.byteLength; }
-    static concat(list, total) {
+    },
+    _wrap: wrap,
+    alloc(size, fill, enc) { const b = wrap(new Uint8Array(size)); if (fill !== undefined && fill !== 0) b.fill(fill, 0, size, enc); return b; },
+    allocUnsafe(size) { return wrap(new Uint8Array(size)); },
+    allocUnsafeSlow(size) { return wrap(new Uint8Array(size)); },
+    isBuffer(b) { return b instanceof Buffer; },
+    isEncoding(e) { return typeof e === 'string' && ENCODINGS.includes(e.toLowerCase()); },
+    byteLength(s, enc) { return typeof s === 'string' ? encode(s, enc).length : s.byteLength; },
+    concat(list, total) {
       const len = total === undefined ? list.reduce((n, b) => n + b.length, 0) : total;
-      const out = new Buffer(len);
+      const out = Buffer.alloc(len);
       let off = 0;
       for (const b of list) { if (off >= len) break; out.set(b.subarray(0, len - off), off); off += b.length; }
       return out;
-    }
-    static compare(a, b) { return a.compare(b); }
+    },
+    compare(a, b) { return Buffer.prototype.compare.call(a, b); },
+    poolSize: 8192,
+  });
+  define(Buffer.prototype, {
+    constructor: Buffer,
     toString(enc, start, end) {
-      const s = start === undefined ? 0 : start;
-      const e = end === undefined ? this.length : end;
+      const s = start === undefined ? 0 : Math.max(0, start | 0);
+      const e = end === undefined ? this.length : Math.min(this.length, end | 0);
+      if (e <= s) return '';
       const view = (s === 0 && e === this.length) ? this : this.subarray(s, e);
       return decode(view, enc);
-    }
-    toJSON() { return { type: 'Buffer', data: Array.from(this) }; }
-    equals(other) { return this.compare(other) === 0; }
+    },
+    toJSON() { return { type: 'Buffer', data: Array.from(this) }; },
+    equals(other) { return this.compare(other) === 0; },
     compare(other) {
       const n = Math.min(this.length, other.length);
       for (let i = 0; i < n; i++) { if (this[i] !== other[i]) return this[i] < other[i] ? -1 : 1; }
       return this.length === other.length ? 0 : (this.length < other.length ? -1 : 1);
-    }
-    write(string, offset, enc) { const b = encode(string, enc); this.set(b.subarray(0, this.length - (offset | 0)), offset | 0); return Math.min(b.length, this.length - (offset | 0)); }
-    slice(start, end) { return this.subarray(start, end); }
-    subarray(start, end) { return Buffer._wrap(Uint8Array.prototype.subarray.call(this, start, end)); }
-    readUInt8(o) { return this[o | 0]; }
-    readUInt16BE(o) { o = o | 0; return (this[o] << 8) | this[o + 1]; }
-    readUInt32BE(o) { o = o | 0; return ((this[o] * 0x1000000) + ((this[o + 1] << 16) | (this[o + 2] << 8) | this[o + 3])); }
+    },
+    // write(string[, offset[, length]][, encoding])
+    write(string, offset, length, enc) {
+      if (typeof offset === 'string') { enc = offset; offset = 0; length = undefined; }
+      else if (typeof length === 'string') { enc = length; length = undefined; }
+      offset = offset === undefined ? 0 : offset | 0;
+      const room = this.length - offset;
+      const max = length === undefined ? room : Math.min(room, length | 0);
+      const b = encode(string, enc);
+      const n = Math.min(b.length, max);
+      this.set(b.subarray(0, n), offset);
+      return n;
+    },
+    fill(value, offset, end, enc) {
+      if (typeof offset === 'string') { enc = offset; offset = 0; end = this.length; }
+      else if (typeof end === 'string') { enc = end; end = this.length; }
+      const s = offset === undefined ? 0 : offset | 0;
+      const e = end === undefined ? this.length : Math.min(this.length, end | 0);
+      if (typeof value === 'number') { Uint8Array.prototype.fill.call(this, value & 255, s, e); return this; }
+      if (typeof value === 'boolean') { Uint8Array.prototype.fill.call(this, value ? 1 : 0, s, e); return this; }
+      const pat = toBytes(value, enc);
+      if (pat.length === 0) { Uint8Array.prototype.fill.call(this, 0, s, e); return this; }
+      for (let i = s, j = 0; i < e; i++, j = (j + 1) % pat.length) this[i] = pat[j];
+      return this;
+    },
+    copy(target, targetStart, sourceStart, sourceEnd) {
+      const ts = targetStart === undefined ? 0 : targetStart | 0;
+      const ss = sourceStart === undefined ? 0 : sourceStart | 0;
+      const se = sourceEnd === undefined ? this.length : Math.min(this.length, sourceEnd | 0);
+      const n = Math.max(0, Math.min(se - ss, target.length - ts));
+      target.set(Uint8Array.prototype.subarray.call(this, ss, ss + n), ts);
+      return n;
+    },
+    indexOf(v, from, enc) { return search(this, v, from, enc, false); },
+    lastIndexOf(v, from, enc) { return search(this, v, from, enc, true); },
+    includes(v, from, enc) { return search(this, v, from, enc, false) !== -1; },
+    slice(start, end) { return this.subarray(start, end); },
+    subarray(start, end) { return wrap(Uint8Array.prototype.subarray.call(this, start, end)); },
+    toLocaleString(enc, start, end) { return this.toString(enc, start, end); },
+  });
+  define(Buffer.prototype, numberMethods);
+  const ENCODINGS = ['utf8', 'utf-8', 'hex', 'base64', 'base64url', 'ascii', 'latin1', 'binary', 'ucs2', 'ucs-2', 'utf16le', 'utf-16le'];
+  function utf16Encode(s) {
+    const out = new Uint8Array(s.length * 2);
+    for (let i = 0; i < s.length; i++) { const c = s.charCodeAt(i); out[2 * i] = c & 255; out[2 * i + 1] = c >> 8; }
+    return out;
   }
-  const ENCODINGS = ['utf8', 'utf-8', 'hex', 'base64', 'base64url', 'ascii', 'latin1', 'binary', 'ucs2', 'utf16le'];
+  function utf16Decode(u8) {
+    let s = '';
+    for (let i = 0; i + 1 < u8.length; i += 2) s += String.fromCharCode(u8[i] | (u8[i + 1] << 8));
+    return s;
+  }
   function encode(s, enc) {
     s = String(s);
     switch ((enc || 'utf8').toLowerCase()) {
@@ -65,6 +181,7 @@
       case 'hex': return native.hexDecode(s);
       case 'base64': case 'base64url': return native.base64Decode(s);
       case 'ascii': case 'latin1': case 'binary': return native.latin1Encode(s);
+      case 'ucs2': case 'ucs-2': case 'utf16le': case 'utf-16le': return utf16Encode(s);
       default: throw new TypeError('Unknown encoding: ' + enc);
     }
   }
@@ -74,7 +191,9 @@
       case 'hex': return native.hexEncode(u8);
       case 'base64': return native.base64Encode(u8, false);
       case 'base64url': return native.base64Encode(u8, true);
-      case 'ascii': case 'latin1': case 'binary': return native.latin1Decode(u8);
+      case 'ascii': return native.latin1Decode(Uint8Array.from(u8, (b) => b & 127));
+      case 'latin1': case 'binary': return native.latin1Decode(u8);
+      case 'ucs2': case 'ucs-2': case 'utf16le': case 'utf-16le': return utf16Decode(u8);
       default: throw new TypeError('Unknown encoding: ' + enc);
     }
   }
@@ -86,79 +205,6 @@
     throw new TypeError('The "data" argument must be of type string or an instance of Buffer, TypedArray, or DataView.');
   }
   function output(u8, enc) { const b = Buffer._wrap(u8); return enc ? b.toString(enc) : b; }
-
-  // === crypto ===
-  const HASHES = ['md5', 'sha1', 'sha224', 'sha256', 'sha384', 'sha512'];
-  function algorithm(alg) {
-    const a = String(alg).toLowerCase().replace('-', '');
-    if (!HASHES.includes(a)) throw new Error('Digest method not supported: ' + alg);
-    return a;
-  }
-  class Hash {
-    constructor(alg, key) { this._alg = algorithm(alg); this._key = key; this._parts = []; this._done = false; }
-    update(data, enc) {
-      if (this._done) throw new Error('Digest already called');
-      this._parts.push(toBytes(data, enc)); return this;
-    }
-    digest(enc) {
-      if (this._done) throw new Error('Digest already called');
-      this._done = true;
-      const data = this._parts.length === 1 ? this._parts[0] : Buffer.concat(this._parts);
-      const out = this._key === undefined ? native.digest(this._alg, data) : native.hmac(this._alg, this._key, data);
-      return output(out, enc);
-    }
-  }
-  // RSA PKCS#1 v1.5 signature checks (RS256-style JWTs) over PEM public keys.
-  class KeyObject {
-    constructor(pem) { this._pem = pem; }
-    get type() { return 'public'; }
-    get asymmetricKeyType() { return 'rsa'; }
-    export() { return this._pem; }
-  }
-  function pemOf(key) {
-    if (key instanceof KeyObject) return key._pem;
-    if (typeof key === 'string') return key;
-    if (key instanceof Uint8Array) return native.utf8Decode(key);
-    if (key && typeof key === 'object' && key.key !== undefined) return pemOf(key.key);
-    throw new TypeError('The "key" argument must be a PEM string, Buffer or KeyObject');
-  }
-  function rsaAlgorithm(alg) {
-    if (alg === null || alg === undefined) return 'sha256';
-    return algorithm(String(alg).replace(/^rsa-/i, ''));
-  }
-  function rsaVerify(alg, key, data, sig) {
-    return native.rsaVerify(rsaAlgorithm(alg), pemOf(key), data, sig);
-  }
-  class Verify {
-    constructor(alg) { this._alg = alg; this._parts = []; }
-    update(data, enc) { this._parts.push(toBytes(data, enc)); return this; }
-    verify(key, sig, enc) {
-      const data = this._parts.length === 1 ? this._parts[0] : Buffer.concat(this._parts);
-      return rsaVerify(this._alg, key, data, toBytes(sig, enc));
-    }
-  }
-  Object.freeze(KeyObject.prototype);
-  Object.freeze(Verify.prototype);
-
-  const crypto = {
-    createPublicKey: (key) => new KeyObject(pemOf(key)),
-    createVerify: (alg) => new Verify(alg),
-    verify: (alg, data, key, sig) => rsaVerify(alg, key, toBytes(data), toBytes(sig)),
-    createHash: (alg) => new Hash(alg),
-    createHmac: (alg, key) => new Hash(alg, toBytes(key)),
-    getHashes: () => HASHES.slice(),
-    randomBytes: (n) => Buffer._wrap(native.randomBytes(n | 0)),
-    randomUUID: () => {
-      const h = native.hexEncode(native.randomBytes(16)).split('');
-      h[12] = '4'; h[16] = '89ab'[parseInt(h[16], 16) & 3];
-      const s = h.join('');
-      return s.slice(0, 8) + '-' + s.slice(8, 12) + '-' + s.slice(12, 16) + '-' + s.slice(16, 20) + '-' + s.slice(20);
-    },
-    timingSafeEqual: (a, b) => {
-      if (a.length !== b.length) throw new RangeError('Input buffers must have the same byte length');
-      let d = 0; for (let i = 0; i < a.length; i++) d |= a[i] ^ b[i]; return d === 0;
-    },
-  };
 
   // === querystring ===
   function qsUnescape(s) {
@@ -353,19 +399,6 @@
     },
   };
 
-  // === path (posix) ===
-  const path = {
-    sep: '/',
-    delimiter: ':',
-    basename(p, ext) { let b = String(p).replace(/\/+$/, ''); b = b.slice(b.lastIndexOf('/') + 1); if (ext && b.endsWith(ext) && b !== ext) b = b.slice(0, -ext.length); return b; },
-    dirname(p) { p = String(p).replace(/\/+$/, ''); const i = p.lastIndexOf('/'); return i < 0 ? '.' : (i === 0 ? '/' : p.slice(0, i)); },
-    extname(p) { const b = path.basename(p); const i = b.lastIndexOf('.'); return i <= 0 ? '' : b.slice(i); },
-    normalize(p) { p = String(p); const abs = p.startsWith('/'); const out = []; for (const s of p.split('/')) { if (s === '' || s === '.') continue; if (s === '..') { if (out.length && out[out.length - 1] !== '..') out.pop(); else if (!abs) out.push('..'); } else out.push(s); } const r = (abs ? '/' : '') + out.join('/'); return r || (abs ? '/' : '.') ; },
-    join(...parts) { const j = parts.filter((x) => x !== '').join('/'); return j ? path.normalize(j) : '.'; },
-    isAbsolute(p) { return String(p).startsWith('/'); },
-  };
-  path.posix = path;
-
   // === util (format, inspect-lite) ===
   function inspect(v) {
     if (typeof v === 'string') return v;
@@ -393,18 +426,30 @@
     return [head].concat(args.slice(i).map(inspect)).join(' ');
   }
   const util = { format, inspect, promisify: (fn) => (...a) => new Promise((res, rej) => fn(...a, (e, v) => (e ? rej(e) : res(v)))) };
+  util.inherits = (ctor, superCtor) => { Object.setPrototypeOf(ctor.prototype, superCtor.prototype); Object.setPrototypeOf(ctor, superCtor); Object.defineProperty(ctor, 'super_', { value: superCtor, writable: true, configurable: true }); };
+  util.deprecate = (fn) => fn;
+  util.isArray = Array.isArray;
+  util.types = {
+    isDate: (v) => v instanceof Date,
+    isRegExp: (v) => v instanceof RegExp,
+    isPromise: (v) => v instanceof Promise,
+    isUint8Array: (v) => v instanceof Uint8Array,
+    isTypedArray: (v) => ArrayBuffer.isView(v) && !(v instanceof DataView),
+    isArrayBuffer: (v) => v instanceof ArrayBuffer,
+    isNativeError: (v) => v instanceof Error,
+  };
 
   class TextEncoder { get encoding() { return 'utf-8'; } encode(s) { return native.utf8Encode(String(s === undefined ? '' : s)); } }
   class TextDecoder { get encoding() { return 'utf-8'; } decode(b) { return b === undefined ? '' : native.utf8Decode(toBytes(b)); } }
   const atob = (s) => native.latin1Decode(native.base64Decode(String(s)));
   const btoa = (s) => native.base64Encode(native.latin1Encode(String(s)), false);
 
-  const MODULES = { buffer: { Buffer }, crypto, querystring, url, path, util };
+  util.TextEncoder = TextEncoder; util.TextDecoder = TextDecoder;
+  const MODULES = { buffer: { Buffer, constants: { MAX_LENGTH: 4294967296 } }, querystring, url, util };
   for (const m of Object.values(MODULES)) Object.freeze(m);
   Object.freeze(Buffer); Object.freeze(Buffer.prototype);
   Object.freeze(URL); Object.freeze(URL.prototype);
   Object.freeze(URLSearchParams); Object.freeze(URLSearchParams.prototype);
-  Object.freeze(Hash.prototype);
 
   function errorText(e) {
     if (e instanceof Error) return (e.name || 'Error') + ': ' + e.message;
@@ -443,7 +488,16 @@
   const newState = () => ({ __proto__: StateProto, done: false, result: undefined, error: undefined, logs: null, timers: null, seq: 0 });
 
   const log = (level) => (...args) => { if (cur) (cur.logs || (cur.logs = [])).push(level + '\t' + format(...args)); };
-  const console = Object.freeze({ log: log('INFO'), info: log('INFO'), debug: log('DEBUG'), trace: log('TRACE'), warn: log('WARN'), error: log('ERROR') });
+  const timeLabels = new Map();
+  const console = Object.freeze({
+    log: log('INFO'), info: log('INFO'), debug: log('DEBUG'), trace: log('TRACE'), warn: log('WARN'), error: log('ERROR'),
+    dir: (v) => log('INFO')(inspect(v)),
+    table: (v) => log('INFO')(inspect(v)),
+    assert: (cond, ...args) => { if (!cond) log('ERROR')('Assertion failed' + (args.length ? ': ' + format(...args) : '')); },
+    time: (label = 'default') => { timeLabels.set(label, Date.now()); },
+    timeLog: (label = 'default', ...args) => { const t = timeLabels.get(label); if (t !== undefined) log('INFO')(label + ': ' + (Date.now() - t) + ' ms', ...args); },
+    timeEnd: (label = 'default') => { const t = timeLabels.get(label); if (t !== undefined) { timeLabels.delete(label); log('INFO')(label + ': ' + (Date.now() - t) + ' ms'); } },
+  });
   const addTimer = (fn, ms, args, interval) => {
     if (typeof fn !== 'function') throw new TypeError('The "callback" argument must be of type function');
     if (!cur) return 0;
@@ -457,11 +511,29 @@
   const setImmediate = (fn, ...args) => addTimer(fn, 0, args, false);
   const clearTimeout = (id) => { if (!cur || !cur.timers) return; const i = cur.timers.findIndex((t) => t.id === id); if (i >= 0) cur.timers.splice(i, 1); };
   let process;
+  const started = Date.now();
+  // process.hrtime([previous]) -> [seconds, nanoseconds]; process.hrtime.bigint()
+  const hrtime = (prev) => {
+    const ms = Date.now();
+    let sec = Math.floor(ms / 1000); let ns = (ms % 1000) * 1e6;
+    if (Array.isArray(prev)) { sec -= prev[0]; ns -= prev[1]; if (ns < 0) { sec -= 1; ns += 1e9; } }
+    return [sec, ns];
+  };
+  hrtime.bigint = () => BigInt(Date.now()) * 1000000n;
+  Object.freeze(hrtime);
+  const queueMicrotask = (fn) => { if (typeof fn !== 'function') throw new TypeError('The "callback" argument must be of type function'); Promise.resolve().then(fn).catch((e) => { if (cur) cur.fail(e); }); };
+  // Modules compiled on first use, once per engine (see `LAZY_MODULES` in lambda_runtime.rs).
+  const LAZY = ['crypto', 'path', 'zlib'];
+  const LIB = Object.freeze({ native, Buffer, wrap, toBytes, output, setImmediate: (fn, ...args) => setImmediate(fn, ...args) });
   const require = (name) => {
     const n = String(name).replace(/^node:/, '');
-    const m = MODULES[n];
+    let m = MODULES[n];
+    if (m === undefined && LAZY.includes(n)) {
+      m = Object.freeze(native.loadModule(n, LIB));
+      MODULES[n] = m;
+    }
     if (m === undefined) {
-      const e = new Error("Cannot find module '" + name + "' (the embedded runtime provides buffer, crypto, path, querystring, url and util; use runtime = \"nodejs\" for anything else)");
+      const e = new Error("Cannot find module '" + name + "' (the embedded runtime provides buffer, crypto, path, querystring, url, util and zlib; use runtime = \"nodejs\" for anything else)");
       e.code = 'MODULE_NOT_FOUND';
       throw e;
     }
@@ -516,11 +588,11 @@
     const st = newState();
     cur = st;
     if (process === undefined) {
-      process = Object.freeze({ env: Object.freeze({ AWS_REGION: 'us-east-1', AWS_LAMBDA_FUNCTION_NAME: functionName }), version: 'v20.0.0', versions: Object.freeze({ node: '20.0.0' }), platform: 'linux', nextTick: (fn, ...args) => { Promise.resolve().then(() => fn(...args)); }, hrtime: Object.freeze({ bigint: () => BigInt(Date.now()) * 1000000n }) });
+      process = Object.freeze({ env: Object.freeze({ AWS_REGION: 'us-east-1', AWS_LAMBDA_FUNCTION_NAME: functionName }), version: 'v20.0.0', versions: Object.freeze({ node: '20.0.0' }), platform: 'linux', nextTick: (fn, ...args) => { Promise.resolve().then(() => fn(...args)); }, hrtime, uptime: () => (Date.now() - started) / 1000 });
     }
     const module = { exports: {} };
     try {
-      factory(require, module, module.exports, console, setTimeout, clearTimeout, setInterval, clearTimeout, setImmediate, Buffer, URL, URLSearchParams, TextEncoder, TextDecoder, atob, btoa, process);
+      factory(require, module, module.exports, console, setTimeout, clearTimeout, setInterval, clearTimeout, setImmediate, Buffer, URL, URLSearchParams, TextEncoder, TextDecoder, atob, btoa, process, globalThis, queueMicrotask);
       const exp = module.exports;
       let handler = exp === null || exp === undefined ? undefined : exp[handlerName];
       if (typeof handler !== 'function' && exp && exp.default) handler = exp.default[handlerName];

@@ -37,13 +37,22 @@ use sha1::Digest;
 
 use super::json_value as value;
 
-/// The JavaScript half of the runtime (Buffer, crypto, querystring, url, ...).
+/// The JavaScript half of the runtime (Buffer, querystring, url, util, ...).
 const PRELUDE: &str = include_str!("lambda_prelude.js");
+
+/// Built-in modules compiled on their first `require` in an engine, so that
+/// starting an engine (a new worker thread) parses only the core prelude.
+/// Each source is a function of the prelude's shared helpers returning the module.
+const LAZY_MODULES: &[(&str, &str)] = &[
+    ("crypto", include_str!("lambda_crypto.js")),
+    ("path", include_str!("lambda_path.js")),
+    ("zlib", include_str!("lambda_zlib.js")),
+];
 
 /// The parameters the module factory receives, in the order `invoke` passes them.
 const FACTORY_PARAMS: &str = "require, module, exports, console, setTimeout, clearTimeout, \
 setInterval, clearInterval, setImmediate, Buffer, URL, URLSearchParams, TextEncoder, TextDecoder, \
-atob, btoa, process";
+atob, btoa, process, global, queueMicrotask";
 
 /// Loop iterations per call frame before boa stops the script (uncatchable).
 /// About 0.1–1 s of a tight loop: generous for real work, bounded for `while(true){}`.
@@ -413,9 +422,30 @@ fn settled(state: &JsObject, ctx: &mut Context) -> JsResult<Option<EngineOutcome
         )));
     }
     let result = state.get(js_string!("result"), ctx)?;
-    Ok(Some(EngineOutcome::Result(
-        value::from_js(&result, ctx)?.unwrap_or(serde_json::Value::Null),
-    )))
+    let mut json = value::from_js(&result, ctx)?.unwrap_or(serde_json::Value::Null);
+    whole_numbers_as_integers(&mut json);
+    Ok(Some(EngineOutcome::Result(json)))
+}
+
+/// Lambda serializes a Node.js result as JSON text, where a whole number is
+/// an integer (`8443`, never `8443.0`) however the engine stored it; boa keeps
+/// many (`Number('8443')`, `parseInt`, `Math.round`, typed-array reads) as
+/// doubles. Rewrite those so `port: Number(p)` reads as CloudFront reads it.
+fn whole_numbers_as_integers(v: &mut serde_json::Value) {
+    /// Largest integer a double holds exactly (2^53).
+    const EXACT: f64 = 9_007_199_254_740_992.0;
+    match v {
+        serde_json::Value::Number(n) if !n.is_i64() && !n.is_u64() => {
+            if let Some(f) = n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() <= EXACT) {
+                // Exact: |f| <= 2^53. JSON.stringify(-0) is "0".
+                let i = f as i64;
+                *n = serde_json::Number::from(i);
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(whole_numbers_as_integers),
+        serde_json::Value::Object(map) => map.values_mut().for_each(whole_numbers_as_integers),
+        _ => {}
+    }
 }
 
 fn read_logs(state: &JsObject, ctx: &mut Context) -> Vec<String> {
@@ -480,6 +510,8 @@ fn natives(ctx: &mut Context) -> JsObject {
         (hmac, "hmac", 3),
         (rsa_verify, "rsaVerify", 4),
         (random_bytes, "randomBytes", 1),
+        (zlib, "zlib", 3),
+        (load_module, "loadModule", 2),
     ];
     let mut o = ObjectInitializer::new(ctx);
     for &(f, name, len) in NATIVES {
@@ -613,6 +645,102 @@ fn hmac_bytes<M: Mac + hmac::digest::KeyInit>(key: &[u8], data: &[u8]) -> Vec<u8
         }
         Err(_) => Vec::new(),
     }
+}
+
+/// `loadModule(name, lib)`: compile one of [`LAZY_MODULES`] and build it.
+fn load_module(_: &JsValue, args: &[JsValue], ctx: &mut Context) -> JsResult<JsValue> {
+    let name = arg_string(args, 0, ctx)?;
+    let source = LAZY_MODULES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, s)| *s)
+        .ok_or_else(|| JsNativeError::typ().with_message(format!("no built-in module {name}")))?;
+    let build = ctx.eval(Source::from_bytes(source))?;
+    call_fn(&build, &[args.get(1).cloned().unwrap_or_default()], ctx)
+}
+
+/// Largest output a `zlib` call may produce (Lambda@Edge functions have 128 MB).
+const ZLIB_MAX_OUTPUT: u64 = 64 << 20;
+
+/// `zlib(op, bytes, level)`: the one-shot compressors and decompressors behind
+/// `require('zlib')` (`gzip`, `gunzip`, `deflate`, `inflate`, `deflateRaw`,
+/// `inflateRaw`, `unzip`, `brotliCompress`, `brotliDecompress`). `level` is
+/// -1 for the default.
+fn zlib(_: &JsValue, args: &[JsValue], ctx: &mut Context) -> JsResult<JsValue> {
+    use std::io::{Read, Write};
+    let op = arg_string(args, 0, ctx)?;
+    let data = arg_bytes(args, 1, ctx)?;
+    let level = args.get(2).cloned().unwrap_or_default().to_i32(ctx)?;
+    let level = |default: u32, max: u32| {
+        u32::try_from(level)
+            .ok()
+            .filter(|l| *l <= max)
+            .unwrap_or(default)
+    };
+    let deflate_level = flate2::Compression::new(level(6, 9));
+    let fail = |e: std::io::Error| -> JsError {
+        let msg = match e.kind() {
+            std::io::ErrorKind::InvalidInput | std::io::ErrorKind::InvalidData => {
+                "incorrect header check".to_owned()
+            }
+            std::io::ErrorKind::UnexpectedEof => "unexpected end of file".to_owned(),
+            _ => e.to_string(),
+        };
+        JsNativeError::error().with_message(msg).into()
+    };
+    // Decompression output is bounded (a small bomb must not exhaust memory).
+    let inflate = |r: &mut dyn Read| -> JsResult<Vec<u8>> {
+        let mut out = Vec::new();
+        r.take(ZLIB_MAX_OUTPUT + 1)
+            .read_to_end(&mut out)
+            .map_err(fail)?;
+        if out.len() as u64 > ZLIB_MAX_OUTPUT {
+            return Err(JsNativeError::range()
+                .with_message("Cannot create a Buffer larger than the output limit (64 MB)")
+                .into());
+        }
+        Ok(out)
+    };
+    let out = match op.as_str() {
+        "gzip" => {
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), deflate_level);
+            e.write_all(&data).and_then(|()| e.finish()).map_err(fail)?
+        }
+        "deflate" => {
+            let mut e = flate2::write::ZlibEncoder::new(Vec::new(), deflate_level);
+            e.write_all(&data).and_then(|()| e.finish()).map_err(fail)?
+        }
+        "deflateRaw" => {
+            let mut e = flate2::write::DeflateEncoder::new(Vec::new(), deflate_level);
+            e.write_all(&data).and_then(|()| e.finish()).map_err(fail)?
+        }
+        "gunzip" if data.len() >= 2 && !data.starts_with(&[0x1f, 0x8b]) => {
+            return Err(fail(std::io::ErrorKind::InvalidData.into()))
+        }
+        "gunzip" => inflate(&mut flate2::read::MultiGzDecoder::new(&data[..]))?,
+        "inflate" => inflate(&mut flate2::read::ZlibDecoder::new(&data[..]))?,
+        "inflateRaw" => inflate(&mut flate2::read::DeflateDecoder::new(&data[..]))?,
+        // `unzip` detects gzip or zlib framing, as Node.js does.
+        "unzip" if data.starts_with(&[0x1f, 0x8b]) => {
+            inflate(&mut flate2::read::MultiGzDecoder::new(&data[..]))?
+        }
+        "unzip" => inflate(&mut flate2::read::ZlibDecoder::new(&data[..]))?,
+        "brotliCompress" => {
+            let mut out = Vec::new();
+            {
+                let mut w = brotli::CompressorWriter::new(&mut out, 4096, level(11, 11), 22);
+                w.write_all(&data).map_err(fail)?;
+            }
+            out
+        }
+        "brotliDecompress" => inflate(&mut brotli::Decompressor::new(&data[..], 4096))?,
+        _ => {
+            return Err(JsNativeError::typ()
+                .with_message(format!("unknown zlib operation {op}"))
+                .into())
+        }
+    };
+    bytes_value(out, ctx)
 }
 
 fn digest(_: &JsValue, args: &[JsValue], ctx: &mut Context) -> JsResult<JsValue> {
@@ -1023,6 +1151,217 @@ mod tests {
                 "/path/to",
                 "v"
             ])
+        );
+    }
+
+    #[test]
+    fn annex_b_string_and_date_methods_exist_as_in_node() {
+        // Legacy (ECMAScript Annex B) built-ins that Node.js has and edge code uses.
+        assert_eq!(
+            result(
+                r#"exports.handler = async () => [
+                '/docs/'.substr(-1), 'abcdef'.substr(2, 3), '  x '.trimLeft(), ' x  '.trimRight(),
+                escape('a b/ü'), unescape('%u00FC%20'), new Date(0).toGMTString()];"#
+            ),
+            json!([
+                "/",
+                "cde",
+                "x ",
+                " x",
+                "a%20b/%FC",
+                "ü ",
+                "Thu, 01 Jan 1970 00:00:00 GMT"
+            ])
+        );
+    }
+
+    #[test]
+    fn buffer_legacy_constructor_forms_work_as_in_node() {
+        // `new Buffer(x)` and `Buffer(x)` are deprecated in Node.js but still run.
+        assert_eq!(
+            result(
+                r#"exports.handler = async () => [
+                new Buffer('user:pw').toString('base64'), Buffer('user:pw').toString('hex'),
+                new Buffer(3).length, Buffer([1, 2]).length, new Buffer('aGk=', 'base64').toString(),
+                new Buffer('x') instanceof Buffer, Buffer.from('x') instanceof Uint8Array,
+                Buffer.from('abc').map((b) => b + 1) instanceof Buffer];"#
+            ),
+            json!([
+                "dXNlcjpwdw==",
+                "757365723a7077",
+                3,
+                2,
+                "hi",
+                true,
+                true,
+                true
+            ])
+        );
+    }
+
+    #[test]
+    fn buffer_reads_writes_searches_and_encodings_match_node() {
+        assert_eq!(
+            result(
+                r#"exports.handler = async () => {
+                const b = Buffer.alloc(8);
+                b.writeUInt16LE(0x0102, 0); b.writeInt32BE(-2, 2); b.writeUInt8(255, 6);
+                const h = Buffer.from('hello world');
+                const ab = new ArrayBuffer(4); const shared = Buffer.from(ab, 1, 2); shared[0] = 7;
+                const c = Buffer.alloc(5, 'ab'); const t = Buffer.alloc(3); h.copy(t, 0, 6);
+                return [b.toString('hex'), b.readUInt16LE(0), b.readInt32BE(2), b.readUint8(6),
+                        Buffer.from([0, 1]).readUInt16BE(0), Buffer.from([1, 0, 0, 0]).readUInt32LE(0),
+                        h.indexOf('o'), h.lastIndexOf('o'), h.includes('wor'), h.indexOf(Buffer.from('xyz')),
+                        h.indexOf(111, 5), new Uint8Array(ab)[1], c.toString(), t.toString(),
+                        Buffer.from('hé', 'utf16le').toString('hex'), Buffer.from('6800e900', 'hex').toString('ucs2'),
+                        Buffer.from([0xe9]).toString('ascii'), h.toString('utf8', 0, 5),
+                        Buffer.from(new Uint16Array([256, 1])).toString('hex'),
+                        (() => { try { b.readUInt32BE(6); return 'no error'; } catch (e) { return e.name; } })()];
+            };"#
+            ),
+            json!([
+                "0201fffffffeff00",
+                258,
+                -2,
+                255,
+                1,
+                1,
+                4,
+                7,
+                true,
+                -1,
+                7,
+                7,
+                "ababa",
+                "wor",
+                "6800e900",
+                "hé",
+                "i",
+                "hello",
+                "0001",
+                "RangeError"
+            ])
+        );
+    }
+
+    #[test]
+    fn path_parse_format_resolve_and_relative_match_node() {
+        assert_eq!(
+            result(
+                r#"const path = require('path');
+                exports.handler = async () => [
+                path.parse('/blog/post.html'), path.parse('/docs/guide/'), path.parse('/'),
+                path.format({ dir: '/a', base: 'b.txt' }), path.format({ root: '/', name: 'x', ext: '.js' }),
+                path.resolve('/a/b', '../c', 'd/'), path.resolve('/x', '/y', 'z'), path.relative('/a/b/c', '/a/d'),
+                path.join('/docs', 'guide', 'index.html'), path.dirname('/a/b/'), path.normalize('/a//b/../c/'),
+                path.posix.basename('/a/b.js', '.js')];"#
+            ),
+            json!([
+                {"root": "/", "dir": "/blog", "base": "post.html", "ext": ".html", "name": "post"},
+                {"root": "/", "dir": "/docs", "base": "guide", "ext": "", "name": "guide"},
+                {"root": "/", "dir": "/", "base": "", "ext": "", "name": ""},
+                "/a/b.txt",
+                "/x.js",
+                "/a/c/d",
+                "/y/z",
+                "../../d",
+                "/docs/guide/index.html",
+                "/a",
+                "/a/c/",
+                "b"
+            ])
+        );
+    }
+
+    #[test]
+    fn zlib_compresses_and_reads_node_output() {
+        // Inputs made by Node.js's / Python's zlib; outputs are read back here.
+        let r = result(
+            r#"const zlib = require('zlib'); const util = require('util');
+            exports.handler = async () => {
+                const gz = zlib.gzipSync('<p>hi</p>');
+                const viaCallback = await util.promisify(zlib.gunzip)(gz);
+                let bad; try { zlib.gunzipSync(Buffer.from('not gzip')); } catch (e) { bad = e.code; }
+                return [gz.toString('base64'), viaCallback.toString(),
+                  zlib.gunzipSync(Buffer.from('H4sIAAAAAAACA0tNSU9VSMpPqVRIHdIsAERlg8jIAAAA', 'base64')).toString().length,
+                  zlib.inflateSync(Buffer.from('eJyryslMUkgrSsxNTQEAGbkEQQ==', 'base64')).toString(),
+                  zlib.unzipSync(Buffer.from('eJyryslMUkgrSsxNTQEAGbkEQQ==', 'base64')).toString(),
+                  zlib.inflateRawSync(Buffer.from('K0osBwA=', 'base64')).toString(),
+                  zlib.brotliDecompressSync(Buffer.from('iwKAYnJvdGxpAw==', 'base64')).toString(),
+                  zlib.inflateSync(zlib.deflateSync('round trip', { level: 9 })).toString(),
+                  zlib.brotliDecompressSync(zlib.brotliCompressSync('br')).toString(), bad];
+            };"#,
+        );
+        let gz = base64::engine::general_purpose::STANDARD
+            .decode(r[0].as_str().unwrap())
+            .unwrap();
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&gz[..]), &mut text)
+            .unwrap();
+        assert_eq!(text, "<p>hi</p>");
+        assert_eq!(
+            r.as_array().unwrap()[1..],
+            json!([
+                "<p>hi</p>",
+                200,
+                "zlib framed",
+                "zlib framed",
+                "raw",
+                "brotli",
+                "round trip",
+                "br",
+                "Z_DATA_ERROR"
+            ])
+            .as_array()
+            .unwrap()[..]
+        );
+    }
+
+    #[test]
+    fn node_globals_edge_code_reaches_for() {
+        let r = run(
+            r#"const util = require('util');
+            function Base() {} Base.prototype.hi = function () { return 'hi'; };
+            function Child() {} util.inherits(Child, Base);
+            exports.handler = async () => {
+                let micro = false; queueMicrotask(() => { micro = true; });
+                await null;
+                console.time('t'); console.timeEnd('t'); console.dir({ a: 1 });
+                const t = process.hrtime(); const d = process.hrtime(t);
+                return [global === globalThis, micro, new Child().hi(), Child.super_ === Base,
+                        Array.isArray(t) && t.length === 2, d[0] >= 0, typeof process.hrtime.bigint(),
+                        typeof process.uptime(), typeof new util.TextEncoder().encode, util.types.isDate(new Date())];
+            };"#,
+            json!({}),
+        );
+        assert_eq!(
+            r.outcome,
+            EngineOutcome::Result(json!([
+                true, true, "hi", true, true, true, "bigint", "number", "function", true
+            ]))
+        );
+        assert!(
+            r.logs.iter().any(|l| l.starts_with("INFO\tt: ")),
+            "{:?}",
+            r.logs
+        );
+        assert!(
+            r.logs.contains(&"INFO\t{\"a\":1}".to_owned()),
+            "{:?}",
+            r.logs
+        );
+    }
+
+    #[test]
+    fn whole_numbers_are_read_as_node_serializes_them() {
+        // JSON.stringify in Node.js prints 8443, not 8443.0, whatever the number's origin.
+        let r = result(
+            "exports.handler = async () => ({ a: Number('8443'), b: parseInt('30', 10), \
+             c: Math.round(4.6), d: 1.5, e: -0, f: [2 ** 60, 7 / 1] });",
+        );
+        assert_eq!(
+            r.to_string(),
+            r#"{"a":8443,"b":30,"c":5,"d":1.5,"e":0,"f":[1.152921504606847e+18,7]}"#
         );
     }
 

@@ -618,11 +618,17 @@ fn rebuild_headers(original: &HeaderMap, list: &result::HeaderList) -> HeaderMap
 
 /// The handler file: `file` itself, or `<file>/<module>.{js,mjs,cjs}` for a package directory.
 fn resolve_file(file: &Path, module: &str, item: &str) -> Result<PathBuf, ConfigError> {
+    // Absolute, so that Node.js's `require` does not read a relative path as a
+    // package name (and the worker's working directory does not matter).
+    let absolute = |f: &Path| {
+        std::path::absolute(f)
+            .map_err(|e| ConfigError::new(item, format!("cannot resolve {}: {e}", f.display())))
+    };
     if file.is_dir() {
         for ext in ["js", "mjs", "cjs"] {
             let f = file.join(format!("{module}.{ext}"));
             if f.is_file() {
-                return Ok(f);
+                return absolute(&f);
             }
         }
         return Err(ConfigError::new(
@@ -639,8 +645,7 @@ fn resolve_file(file: &Path, module: &str, item: &str) -> Result<PathBuf, Config
             format!("handler file {} does not exist", file.display()),
         ));
     }
-    std::path::absolute(file)
-        .map_err(|e| ConfigError::new(item, format!("cannot resolve {}: {e}", file.display())))
+    absolute(file)
 }
 
 // === config ===
