@@ -282,16 +282,10 @@
   function def(name, value) {
     Object.defineProperty(g, name, { value: value, writable: false, enumerable: false, configurable: false });
   }
-  // String.prototype.substr is on CloudFront's list of supported ES 5.1 string
-  // methods (both runtimes); it is Annex B, which the engine is built without.
-  var toInt = function (v) { var n = Number(v); return n !== n ? 0 : Math.trunc(n); };
-  Object.defineProperty(String.prototype, 'substr', { writable: true, configurable: true, value: function substr(start, length) {
-    if (this === null || this === undefined) throw new TypeError('String.prototype.substr called on null or undefined');
-    var s = String(this), size = s.length, from = toInt(start);
-    from = from < 0 ? Math.max(size + from, 0) : Math.min(from, size);
-    var len = length === undefined ? size : Math.min(Math.max(toInt(length), 0), size);
-    return s.substring(from, Math.min(from + len, size));
-  } });
+  // The engine has Annex B (String.prototype.substr is on CloudFront's list
+  // of supported methods); the global escape/unescape are not on it.
+  delete g.escape;
+  delete g.unescape;
   def('console', {
     log: function log() { N.log(V2 ? [arguments[0]] : Array.prototype.slice.call(arguments)); }
   });
