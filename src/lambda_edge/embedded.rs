@@ -255,33 +255,11 @@ impl EmbeddedPool {
             timed_out: false,
             armed: true,
         };
-        let start = tokio::time::Instant::now();
         let mut rx = rx;
         let quick = self.shared.quick();
         let answer = match spin_for(&mut rx, quick, &SPINNERS, spare_cpus()).await {
             Some(answered) => Some(answered.map_err(|_| ())),
-            None => {
-                let mut deadline = start + timeout;
-                loop {
-                    match tokio::time::timeout_at(deadline, &mut rx).await {
-                        Ok(answered) => break Some(answered.map_err(|_| ())),
-                        Err(_) => {
-                            // The time runs from when a thread took the job: one
-                            // that waited for a thread to start and build its
-                            // engine (Lambda's init phase) still gets all of it,
-                            // as a nodejs cold start does; that wait is bounded.
-                            let end = match taken.get() {
-                                Some(t) => start + t.saturating_duration_since(submitted) + timeout,
-                                None => start + INIT_TIMEOUT,
-                            };
-                            if end <= deadline {
-                                break None;
-                            }
-                            deadline = end;
-                        }
-                    }
-                }
-            }
+            None => wait_for(rx, &taken, submitted, timeout).await,
         };
         match answer {
             Some(Ok(done)) => {
@@ -391,6 +369,34 @@ impl Drop for Abandon<'_> {
             }
             _ => {}
         }
+    }
+}
+
+/// Wait for the answer until the job's time is up, `None` then. The time runs
+/// from when a thread took the job: one that waited for a thread to start and
+/// build its engine (Lambda's init phase) still gets all of it, as a nodejs
+/// cold start does; that wait is bounded by [`INIT_TIMEOUT`].
+async fn wait_for(
+    mut rx: oneshot::Receiver<EngineInvocation>,
+    taken: &OnceLock<Instant>,
+    submitted: Instant,
+    timeout: Duration,
+) -> Option<Result<EngineInvocation, ()>> {
+    let now = tokio::time::Instant::now();
+    let start = now.checked_sub(submitted.elapsed()).unwrap_or(now);
+    let mut deadline = start + timeout;
+    loop {
+        if let Ok(answered) = tokio::time::timeout_at(deadline, &mut rx).await {
+            return Some(answered.map_err(|_| ()));
+        }
+        let end = match taken.get() {
+            Some(t) => start + t.saturating_duration_since(submitted) + timeout,
+            None => start + INIT_TIMEOUT,
+        };
+        if end <= deadline {
+            return None;
+        }
+        deadline = end;
     }
 }
 

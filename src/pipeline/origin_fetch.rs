@@ -177,7 +177,7 @@ impl Edge {
             origin_host: &origin_host,
             accept_encoding: spec.accept_encoding,
             cacheable: spec.cacheable,
-            via: &self.config.distribution.via,
+            via: &via_for(&self.config.distribution.via, req.version),
             request_id: &ctx.id,
             cloudfront_headers: &cloudfront_headers,
             custom_headers,
@@ -238,4 +238,14 @@ pub(super) fn forwarded_query(
         behavior.cache_policy.query_strings.includes(n)
             || orp.is_some_and(|o| o.query_strings.includes(n))
     })
+}
+
+/// `Via` toward the origin names the viewer's protocol: an HTTP/2 viewer's
+/// request arrives as `Via: 2.0 …` (spec §3.3, the Lambda@Edge event example).
+/// The configured value is the HTTP/1.1 form.
+fn via_for(via: &str, viewer: http::Version) -> std::borrow::Cow<'_, str> {
+    match (viewer, via.strip_prefix("1.1 ")) {
+        (http::Version::HTTP_2, Some(rest)) => format!("2.0 {rest}").into(),
+        _ => via.into(),
+    }
 }
