@@ -13,7 +13,7 @@ use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::rules::signed_url::{
-    custom_policy, sign_url, signed_cookies, HashAlgorithm, Policy, SigningKey,
+    custom_policy, resource_for_url, sign_url, signed_cookies, HashAlgorithm, Policy, SigningKey,
 };
 
 /// Arguments.
@@ -40,7 +40,7 @@ pub struct Args {
     /// Custom policy: IPv4 CIDR the viewer must come from.
     #[arg(long)]
     pub ip_address: Option<String>,
-    /// Custom policy: the Resource (wildcards allowed); default the URL.
+    /// Custom policy: the Resource (wildcards allowed); default the URL, its query `?` escaped as `\?`.
     #[arg(long)]
     pub resource: Option<String>,
     /// Hash algorithm of the signature.
@@ -103,8 +103,13 @@ pub fn render(args: &Args, now: SystemTime) -> Result<String, String> {
                 ip.parse::<ipnet::Ipv4Net>()
                     .map_err(|_| format!("--ip-address {ip} is not an IPv4 CIDR"))?;
             }
+            // Without --resource the policy names exactly this URL, its query escaped.
+            let resource = args
+                .resource
+                .clone()
+                .unwrap_or_else(|| resource_for_url(&args.url));
             Policy::Custom(custom_policy(
-                Some(args.resource.as_deref().unwrap_or(&args.url)),
+                Some(&resource),
                 expires,
                 args.date_greater_than.as_deref().map(when).transpose()?,
                 args.ip_address.as_deref(),

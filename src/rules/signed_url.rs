@@ -327,6 +327,16 @@ pub fn canned_policy(resource: &str, expires: u64) -> String {
     )
 }
 
+/// The custom-policy `Resource` for exactly `url`: the `?` that starts the
+/// query string is escaped as `\?` (spec §7.1), since an unescaped `?` is the
+/// one-character wildcard and would leave the query section empty.
+pub fn resource_for_url(url: &str) -> String {
+    match url.split_once('?') {
+        Some((base, query)) => format!("{base}\\?{query}"),
+        None => url.to_owned(),
+    }
+}
+
 /// A whitespace-free custom policy.
 pub fn custom_policy(
     resource: Option<&str>,

@@ -355,6 +355,14 @@ fn sign_url_command_round_trips() {
     assert!(out.contains("Policy=") && out.contains("Hash-Algorithm=SHA256"));
     assert!(check_url(&t, &out).is_ok());
 
+    // A custom policy for a URL with a query string: the default Resource
+    // escapes the query's `?` (spec §7.1), so the URL it signs is accepted.
+    let mut with_query = args(&format!("{BASE}/v/a.mp4?size=large"));
+    with_query.ip_address = Some("192.0.2.0/24".into());
+    let out = render(&with_query, now()).unwrap();
+    assert!(out.contains("Policy="));
+    assert!(check_url(&t, &out).is_ok(), "{out}");
+
     let dir = tempfile::tempdir().unwrap();
     let policy = dir.path().join("p.json");
     std::fs::write(&policy, format!("{{\n  \"Statement\": [{{ \"Resource\": \"{BASE}/*\",\n \"Condition\": {{ \"DateLessThan\": {{ \"AWS:EpochTime\": {} }} }} }}]\n}}", NOW + 60)).unwrap();
