@@ -46,12 +46,12 @@ impl ViewerRequest {
     /// The `Host` the viewer asked for (HTTP/2 `:authority` included), without the port.
     pub fn host(&self) -> Option<&str> {
         let h = self.headers.get(http::header::HOST)?.to_str().ok()?;
+        // An IPv6 literal keeps its brackets and loses only the port after them.
+        if let Some(rest) = h.strip_prefix('[') {
+            return Some(rest.find(']').map_or(h, |i| &h[..i + 2]));
+        }
         Some(match h.rsplit_once(':') {
-            Some((host, port))
-                if port.bytes().all(|b| b.is_ascii_digit()) && !host.ends_with(']') =>
-            {
-                host
-            }
+            Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) => host,
             _ => h,
         })
     }

@@ -251,7 +251,13 @@ impl Edge {
                     let host = request
                         .host()
                         .unwrap_or(&self.config.distribution.domain_name);
-                    let location = format!("https://{host}{}", request.path_and_query());
+                    // CloudFront's HTTPS port is 443; locally the redirect names the
+                    // TLS listener's port when it is another one, so it can be followed.
+                    let port = match &self.config.server.tls {
+                        Some(t) if t.listen.port() != 443 => format!(":{}", t.listen.port()),
+                        _ => String::new(),
+                    };
+                    let location = format!("https://{host}{port}{}", request.path_and_query());
                     return Answer::generated(
                         GeneratedResponse::redirect(status, &location),
                         CacheStatus::Redirect,

@@ -82,6 +82,27 @@ async fn redirect_to_https_answers_301_for_get_and_307_for_post() {
 }
 
 #[tokio::test]
+async fn redirect_to_https_names_the_tls_port_and_drops_the_viewer_port() {
+    let o = Origin::start().await;
+    // A TLS listener on a port other than 443: the Location can be followed locally.
+    let tls = format!(
+        "[server.tls]\nlisten = \"127.0.0.1:8443\"\n{}",
+        policy_config(&o.url(), "redirect-to-https")
+    );
+    let p = Proxy::start(&tls).await;
+    let r = p.get_with("/a?b=1", &[("host", "localhost:8080")]).await;
+    assert_eq!(r.header("location"), Some("https://localhost:8443/a?b=1"));
+    let r = p.get_with("/a", &[("host", "[::1]:8080")]).await;
+    assert_eq!(r.header("location"), Some("https://[::1]:8443/a"));
+    // Without a TLS listener (or on 443) the Location is CloudFront's: no port.
+    let p = Proxy::start(&policy_config(&o.url(), "redirect-to-https")).await;
+    let r = p.get_with("/a", &[("host", "[::1]:8080")]).await;
+    assert_eq!(r.header("location"), Some("https://[::1]/a"));
+    let r = p.get_with("/a", &[("host", "www.example.com:8080")]).await;
+    assert_eq!(r.header("location"), Some("https://www.example.com/a"));
+}
+
+#[tokio::test]
 async fn redirect_to_https_is_403_for_http_1_0_posts() {
     let o = Origin::start().await;
     let p = Proxy::start(&policy_config(&o.url(), "redirect-to-https")).await;
