@@ -12,6 +12,7 @@ use tokio::time::Instant;
 use super::origin_fetch::FetchSpec;
 use super::{Answer, CacheStatus, Edge, RequestCtx};
 use crate::body::EdgeBody;
+use crate::cache::conditional;
 use crate::cache::freshness::{self, Directives, NotStored, StoreDecision};
 use crate::cache::key::{cache_key, normalize_accept_encoding, CacheKey};
 use crate::cache::{wait_for_fill, CachedObject, FillGuard, FillRole, Lookup};
@@ -47,6 +48,21 @@ impl Edge {
             filter_origin_response(&mut parts.headers, policy, behavior.forwards_cookies());
             return Ok(origin_answer(Response::from_parts(parts, body), request));
         }
+        let forwards_cookies = behavior.forwards_cookies();
+        let answer = self.lookup_or_fill(ctx, spec).await?;
+        Ok(viewer_conditional(request, forwards_cookies, answer))
+    }
+
+    /// The cacheable path: hit, collapsed wait, or fill (spec §2.6–§2.8).
+    async fn lookup_or_fill(
+        self: &Arc<Self>,
+        ctx: &mut RequestCtx,
+        spec: FetchSpec<'_>,
+    ) -> Result<Answer, EdgeError> {
+        let behavior = ctx.behavior.clone();
+        let policy = &behavior.cache_policy;
+        let request = spec.request;
+        let accept_encoding = spec.accept_encoding;
         let key = cache_key(
             policy,
             &request.method,
@@ -365,6 +381,31 @@ impl Edge {
             stored_wall: SystemTime::now(),
         }
     }
+}
+
+/// A viewer's conditional `GET`/`HEAD` that matches the object served gets
+/// `304 Not Modified` from the edge (spec §2.6). Not when cookies are
+/// forwarded: CloudFront does not support conditional requests then.
+fn viewer_conditional(request: &ViewerRequest, forwards_cookies: bool, mut a: Answer) -> Answer {
+    let status = a.resp.status();
+    if forwards_cookies
+        || a.origin_status != StatusCode::OK
+        || !(status == StatusCode::OK || status == StatusCode::PARTIAL_CONTENT)
+        || !conditional::not_modified(&request.method, &request.headers, a.resp.headers())
+    {
+        return a;
+    }
+    *a.resp.status_mut() = StatusCode::NOT_MODIFIED;
+    *a.resp.body_mut() = EdgeBody::empty();
+    let h = a.resp.headers_mut();
+    for name in [
+        header::CONTENT_LENGTH,
+        header::CONTENT_RANGE,
+        header::TRANSFER_ENCODING,
+    ] {
+        h.remove(name);
+    }
+    a
 }
 
 /// `If-None-Match` / `If-Modified-Since` from a stored object (spec §2.6).
