@@ -25,7 +25,7 @@ async fn origin_request_headers_are_rewritten_as_cloudfront_does() {
     let seen = o.last("/h");
     let h = &seen.headers;
     assert_eq!(h.get("user-agent").unwrap(), "Amazon CloudFront");
-    assert_eq!(h.get("x-forwarded-for").unwrap(), "203.0.113.9, 127.0.0.1");
+    assert_eq!(h.get("x-forwarded-for").unwrap(), "203.0.113.9,127.0.0.1");
     assert_eq!(h.get("host").unwrap(), &o.addr.to_string());
     let via = h.get("via").unwrap().to_str().unwrap();
     assert!(via.ends_with(".cloudfront.net (CloudFront)"), "{via}");
@@ -304,6 +304,28 @@ async fn custom_origin_request_policy_adds_listed_items_only() {
     // Not in the cache key: another tenant gets the cached object.
     let r = p.get_with("/q?debug=1", &[("x-tenant", "t2")]).await;
     assert_eq!(r.x_cache(), "Hit from cloudfront");
+}
+
+#[tokio::test]
+async fn vary_keeps_headers_the_origin_request_policy_forwards() {
+    let o = Origin::start().await;
+    o.route(
+        "/v",
+        Route::ok("x")
+            .header("cache-control", "max-age=60")
+            .header("vary", "X-Tenant, X-Other, Accept-Encoding"),
+    );
+    let extra = "[origin_request_policies.p]\nheaders = { allow = [\"x-tenant\"] }\n";
+    let toml = config_for(&o.url(), extra).replace(
+        "target_origin = \"app\"",
+        "target_origin = \"app\"\norigin_request_policy = \"p\"",
+    );
+    let p = Proxy::start(&toml).await;
+    let r = p.get("/v").await;
+    assert_eq!(r.header("vary"), Some("X-Tenant, Accept-Encoding"));
+    let r = p.get("/v").await;
+    assert_eq!(r.x_cache(), "Hit from cloudfront");
+    assert_eq!(r.header("vary"), Some("X-Tenant, Accept-Encoding"));
 }
 
 /// The viewer's status line follows the viewer connection, never the origin's protocol.
