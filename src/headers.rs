@@ -223,7 +223,18 @@ pub fn origin_request_headers(i: &OriginHeadersInput<'_>) -> HeaderMap {
     if let Ok(v) = HeaderValue::from_str(&xff) {
         out.insert("x-forwarded-for", v);
     }
-    if let Ok(v) = HeaderValue::from_str(i.via) {
+    // Via: CloudFront forwards the viewer's and adds its own hop at the end
+    // (RFC 9110 §7.6.3; the Developer Guide lists Via as forwarded).
+    let mut via: Vec<&str> = i
+        .viewer_headers
+        .get_all(header::VIA)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .collect();
+    via.push(i.via);
+    if let Ok(v) = HeaderValue::from_str(&via.join(", ")) {
         out.insert(header::VIA, v);
     }
     if let Ok(v) = HeaderValue::from_str(i.request_id) {

@@ -15,6 +15,7 @@ async fn origin_request_headers_are_rewritten_as_cloudfront_does() {
         &[
             ("user-agent", "curl/8"),
             ("x-forwarded-for", "203.0.113.9"),
+            ("via", "1.1 proxy.example"),
             ("authorization", "Bearer t"),
             ("accept-language", "fr"),
             ("x-custom", "1"),
@@ -35,7 +36,11 @@ async fn origin_request_headers_are_rewritten_as_cloudfront_does() {
     } else {
         "1.1 "
     };
-    assert!(via.starts_with(version), "{via}");
+    // The viewer's Via is forwarded, with CloudFront's hop appended.
+    assert!(
+        via.starts_with(&format!("1.1 proxy.example, {version}")),
+        "{via}"
+    );
     assert!(h.get("x-amz-cf-id").is_some());
     for dropped in ["authorization", "accept-language", "x-custom", "cookie"] {
         assert!(
