@@ -188,6 +188,11 @@ impl Edge {
                     let status = e.answer().status;
                     return Ok(self.serve_stale(key, &old, status, spec.request, now));
                 }
+                // Spec §2.4: no response is a 5xx from the origin (502 when it
+                // cannot be reached, 504 when it does not answer), cached like one.
+                if let Some(obj) = self.origin_failure_object(&e, &ctx.id, &policy, now) {
+                    self.cache.insert(key, obj);
+                }
                 drop(guard);
                 return Err(e);
             }
@@ -330,6 +335,51 @@ impl Edge {
         let answer = hit(&held, CacheStatus::Hit, request, now);
         self.cache.insert(key, held);
         answer
+    }
+
+    /// The error CloudFront answers for an origin it could not reach or that
+    /// did not answer, as a cache object held for the error caching minimum
+    /// TTL (spec §2.4: 502 and 504 are always cached); `None` for other
+    /// failures (an incomplete or invalid response is not cached) or a zero TTL.
+    fn origin_failure_object(
+        &self,
+        e: &EdgeError,
+        request_id: &str,
+        policy: &crate::config::CachePolicy,
+        now: Instant,
+    ) -> Option<CachedObject> {
+        if !matches!(
+            e,
+            EdgeError::OriginConnect(_) | EdgeError::OriginTls(_) | EdgeError::OriginTimeout
+        ) {
+            return None;
+        }
+        let a = e.answer();
+        let ttl = self.error_caching_min_ttl(a.status);
+        if ttl.is_zero() || policy.caching_disabled() {
+            return None;
+        }
+        let page = crate::responses::error_page(a.status, a.detail, request_id);
+        let mut headers = page.headers;
+        headers.insert(header::SERVER, HeaderValue::from_static("CloudFront"));
+        if let Ok(v) = HeaderValue::from_str(&httpdate::fmt_http_date(SystemTime::now())) {
+            headers.insert(header::DATE, v);
+        }
+        Some(CachedObject {
+            status: a.status,
+            headers,
+            body: page.body,
+            stored_at: now,
+            freshness: freshness::Freshness {
+                ttl,
+                stale_while_revalidate: Duration::ZERO,
+                stale_if_error: Some(Duration::ZERO),
+                max_stale_age: Duration::from_secs(policy.max_ttl),
+                revalidate_always: false,
+            },
+            hold_until: None,
+            stored_wall: SystemTime::now(),
+        })
     }
 
     /// Apply a 304's headers to the stored object and restart its freshness.

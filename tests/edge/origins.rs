@@ -118,6 +118,44 @@ async fn no_response_within_the_read_timeout_is_a_504() {
     assert_eq!(r.x_cache(), "Error from cloudfront");
 }
 
+/// No answer counts as a 504 from the origin, cached like one for the error
+/// caching minimum TTL; the origin is asked again after it.
+#[tokio::test(start_paused = true)]
+async fn a_timeout_504_is_cached_for_the_error_caching_min_ttl() {
+    let o = Origin::start().await;
+    o.route("/slow", Route::ok("late").delay(Duration::from_secs(100)));
+    let toml = format!("[origins.app]\nurl = \"{}\"\nread_timeout = 5\nconnection_attempts = 1\n[default_behavior]\ntarget_origin = \"app\"\n", o.url());
+    let p = Proxy::start(&toml).await;
+    assert_eq!(p.get("/slow").await.status, 504);
+    assert_eq!(o.hits("/slow"), 1);
+    tokio::time::advance(Duration::from_secs(3)).await;
+    let r = p.get("/slow").await;
+    assert_eq!(r.status, 504);
+    assert_eq!(r.x_cache(), "Error from cloudfront");
+    assert_eq!(r.header("server"), Some("CloudFront"));
+    assert_eq!(r.header("age"), Some("3"));
+    assert_eq!(o.hits("/slow"), 1, "served from cache");
+    tokio::time::advance(Duration::from_secs(8)).await;
+    o.route(
+        "/slow",
+        Route::ok("back").header("cache-control", "max-age=60"),
+    );
+    let r = p.get("/slow").await;
+    assert_eq!((r.status, r.text().as_str()), (200, "back"));
+    assert_eq!(o.hits("/slow"), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn error_caching_min_ttl_zero_does_not_cache_a_timeout() {
+    let o = Origin::start().await;
+    o.route("/slow", Route::ok("late").delay(Duration::from_secs(100)));
+    let toml = format!("[origins.app]\nurl = \"{}\"\nread_timeout = 5\nconnection_attempts = 1\n[default_behavior]\ntarget_origin = \"app\"\n[[custom_error_responses]]\nerror_code = 504\nerror_caching_min_ttl = 0\n", o.url());
+    let p = Proxy::start(&toml).await;
+    assert_eq!(p.get("/slow").await.status, 504);
+    assert_eq!(p.get("/slow").await.status, 504);
+    assert_eq!(o.hits("/slow"), 2);
+}
+
 #[tokio::test(start_paused = true)]
 async fn get_is_retried_on_timeout_up_to_the_connection_attempts() {
     let o = Origin::start().await;
