@@ -204,20 +204,37 @@ pub fn origin_request_headers(i: &OriginHeadersInput<'_>) -> HeaderMap {
     if let Some(ae) = i.accept_encoding.header_value() {
         out.insert(header::ACCEPT_ENCODING, HeaderValue::from_static(ae));
     }
-    // X-Forwarded-For: the viewer's value with the client IP appended.
+    // X-Forwarded-For: the viewer's value with the client IP appended after a
+    // bare comma (`192.0.2.4,192.0.2.3,192.0.2.2`, spec §3.2).
     let client = i.client_ip.to_string();
-    let xff = match i
+    let prev: Vec<&str> = i
         .viewer_headers
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok())
-    {
-        Some(prev) if !prev.trim().is_empty() => format!("{prev}, {client}"),
-        _ => client,
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .collect();
+    let xff = if prev.is_empty() {
+        client
+    } else {
+        format!("{},{client}", prev.join(","))
     };
     if let Ok(v) = HeaderValue::from_str(&xff) {
         out.insert("x-forwarded-for", v);
     }
-    if let Ok(v) = HeaderValue::from_str(i.via) {
+    // Via: CloudFront forwards the viewer's and adds its own hop at the end
+    // (RFC 9110 §7.6.3; the Developer Guide lists Via as forwarded).
+    let mut via: Vec<&str> = i
+        .viewer_headers
+        .get_all(header::VIA)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .collect();
+    via.push(i.via);
+    if let Ok(v) = HeaderValue::from_str(&via.join(", ")) {
         out.insert(header::VIA, v);
     }
     if let Ok(v) = HeaderValue::from_str(i.request_id) {
@@ -252,6 +269,32 @@ pub fn filter_origin_response(
     policy: &CachePolicy,
     forwards_cookies: bool,
 ) {
+    filter_response(headers, policy, forwards_cookies, &|_| false);
+}
+
+/// [`filter_origin_response`] for a behaviour: `Vary` also keeps the names of
+/// headers its origin request policy forwards (spec §3.1: "names of headers
+/// that are forwarded to the origin are kept").
+pub fn filter_behavior_response(headers: &mut HeaderMap, behavior: &Behavior) {
+    let orp = behavior.origin_request_policy.as_deref();
+    let forwarded = |n: &HeaderName| {
+        orp.is_some_and(|o| o.headers.includes(n) || o.headers.includes_cloudfront(n))
+            && !never_forwarded(n)
+    };
+    filter_response(
+        headers,
+        &behavior.cache_policy,
+        behavior.forwards_cookies(),
+        &forwarded,
+    );
+}
+
+fn filter_response(
+    headers: &mut HeaderMap,
+    policy: &CachePolicy,
+    forwards_cookies: bool,
+    forwarded: &dyn Fn(&HeaderName) -> bool,
+) {
     for n in &HOP_BY_HOP {
         headers.remove(n);
     }
@@ -259,11 +302,15 @@ pub fn filter_origin_response(
         headers.remove(header::SET_COOKIE);
     }
     headers.remove(header::VIA);
-    filter_vary(headers, policy);
+    filter_vary(headers, policy, forwarded);
 }
 
-/// Keep `Accept-Encoding`, `Cookie`, forwarded header names and `*` in `Vary`.
-fn filter_vary(headers: &mut HeaderMap, policy: &CachePolicy) {
+/// Keep `Accept-Encoding`, `Cookie`, keyed or forwarded header names and `*` in `Vary`.
+fn filter_vary(
+    headers: &mut HeaderMap,
+    policy: &CachePolicy,
+    forwarded: &dyn Fn(&HeaderName) -> bool,
+) {
     if !headers.contains_key(header::VARY) {
         return;
     }
@@ -280,7 +327,8 @@ fn filter_vary(headers: &mut HeaderMap, policy: &CachePolicy) {
                 || lower == "accept-encoding"
                 || lower == "cookie"
                 || (lower == "user-agent" && forwarded_is_viewer_device)
-                || policy.headers.iter().any(|h| h.as_str() == lower);
+                || policy.headers.iter().any(|h| h.as_str() == lower)
+                || HeaderName::from_bytes(lower.as_bytes()).is_ok_and(|n| forwarded(&n));
             if keep && !kept.iter().any(|k| k.eq_ignore_ascii_case(t)) {
                 kept.push(t.to_owned());
             }

@@ -2,6 +2,7 @@
 //! freshness bookkeeping, and request collapsing (spec §2.8): concurrent
 //! misses on one key make exactly one origin request.
 
+pub mod conditional;
 pub mod freshness;
 pub mod key;
 

@@ -12,11 +12,12 @@ use tokio::time::Instant;
 use super::origin_fetch::FetchSpec;
 use super::{Answer, CacheStatus, Edge, RequestCtx};
 use crate::body::EdgeBody;
+use crate::cache::conditional;
 use crate::cache::freshness::{self, Directives, NotStored, StoreDecision};
 use crate::cache::key::{cache_key, normalize_accept_encoding, CacheKey};
 use crate::cache::{wait_for_fill, CachedObject, FillGuard, FillRole, Lookup};
 use crate::error::EdgeError;
-use crate::headers::filter_origin_response;
+use crate::headers::filter_behavior_response;
 use crate::origin::read_body_limited;
 use crate::viewer::ViewerRequest;
 use crate::{compression, range};
@@ -44,9 +45,24 @@ impl Edge {
             // Never-cached methods and CachingDisabled go straight to the origin.
             let resp = self.fetch_origin(ctx, &spec, body).await?;
             let (mut parts, body) = resp.into_parts();
-            filter_origin_response(&mut parts.headers, policy, behavior.forwards_cookies());
+            filter_behavior_response(&mut parts.headers, &behavior);
             return Ok(origin_answer(Response::from_parts(parts, body), request));
         }
+        let forwards_cookies = behavior.forwards_cookies();
+        let answer = self.lookup_or_fill(ctx, spec).await?;
+        Ok(viewer_conditional(request, forwards_cookies, answer))
+    }
+
+    /// The cacheable path: hit, collapsed wait, or fill (spec §2.6–§2.8).
+    async fn lookup_or_fill(
+        self: &Arc<Self>,
+        ctx: &mut RequestCtx,
+        spec: FetchSpec<'_>,
+    ) -> Result<Answer, EdgeError> {
+        let behavior = ctx.behavior.clone();
+        let policy = &behavior.cache_policy;
+        let request = spec.request;
+        let accept_encoding = spec.accept_encoding;
         let key = cache_key(
             policy,
             &request.method,
@@ -172,6 +188,11 @@ impl Edge {
                     let status = e.answer().status;
                     return Ok(self.serve_stale(key, &old, status, spec.request, now));
                 }
+                // Spec §2.4: no response is a 5xx from the origin (502 when it
+                // cannot be reached, 504 when it does not answer), cached like one.
+                if let Some(obj) = self.origin_failure_object(&e, &ctx.id, &policy, now) {
+                    self.cache.insert(key, obj);
+                }
                 drop(guard);
                 return Err(e);
             }
@@ -190,7 +211,7 @@ impl Edge {
             }
         }
         let (mut parts, body) = resp.into_parts();
-        filter_origin_response(&mut parts.headers, &policy, ctx.behavior.forwards_cookies());
+        filter_behavior_response(&mut parts.headers, &ctx.behavior);
         let decision = freshness::decide(
             &policy,
             status,
@@ -316,6 +337,51 @@ impl Edge {
         answer
     }
 
+    /// The error CloudFront answers for an origin it could not reach or that
+    /// did not answer, as a cache object held for the error caching minimum
+    /// TTL (spec §2.4: 502 and 504 are always cached); `None` for other
+    /// failures (an incomplete or invalid response is not cached) or a zero TTL.
+    fn origin_failure_object(
+        &self,
+        e: &EdgeError,
+        request_id: &str,
+        policy: &crate::config::CachePolicy,
+        now: Instant,
+    ) -> Option<CachedObject> {
+        if !matches!(
+            e,
+            EdgeError::OriginConnect(_) | EdgeError::OriginTls(_) | EdgeError::OriginTimeout
+        ) {
+            return None;
+        }
+        let a = e.answer();
+        let ttl = self.error_caching_min_ttl(a.status);
+        if ttl.is_zero() || policy.caching_disabled() {
+            return None;
+        }
+        let page = crate::responses::error_page(a.status, a.detail, request_id);
+        let mut headers = page.headers;
+        headers.insert(header::SERVER, HeaderValue::from_static("CloudFront"));
+        if let Ok(v) = HeaderValue::from_str(&httpdate::fmt_http_date(SystemTime::now())) {
+            headers.insert(header::DATE, v);
+        }
+        Some(CachedObject {
+            status: a.status,
+            headers,
+            body: page.body,
+            stored_at: now,
+            freshness: freshness::Freshness {
+                ttl,
+                stale_while_revalidate: Duration::ZERO,
+                stale_if_error: Some(Duration::ZERO),
+                max_stale_age: Duration::from_secs(policy.max_ttl),
+                revalidate_always: false,
+            },
+            hold_until: None,
+            stored_wall: SystemTime::now(),
+        })
+    }
+
     /// Apply a 304's headers to the stored object and restart its freshness.
     fn refresh(
         &self,
@@ -365,6 +431,31 @@ impl Edge {
             stored_wall: SystemTime::now(),
         }
     }
+}
+
+/// A viewer's conditional `GET`/`HEAD` that matches the object served gets
+/// `304 Not Modified` from the edge (spec §2.6). Not when cookies are
+/// forwarded: CloudFront does not support conditional requests then.
+fn viewer_conditional(request: &ViewerRequest, forwards_cookies: bool, mut a: Answer) -> Answer {
+    let status = a.resp.status();
+    if forwards_cookies
+        || a.origin_status != StatusCode::OK
+        || !(status == StatusCode::OK || status == StatusCode::PARTIAL_CONTENT)
+        || !conditional::not_modified(&request.method, &request.headers, a.resp.headers())
+    {
+        return a;
+    }
+    *a.resp.status_mut() = StatusCode::NOT_MODIFIED;
+    *a.resp.body_mut() = EdgeBody::empty();
+    let h = a.resp.headers_mut();
+    for name in [
+        header::CONTENT_LENGTH,
+        header::CONTENT_RANGE,
+        header::TRANSFER_ENCODING,
+    ] {
+        h.remove(name);
+    }
+    a
 }
 
 /// `If-None-Match` / `If-Modified-Since` from a stored object (spec §2.6).

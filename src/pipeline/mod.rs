@@ -575,12 +575,29 @@ impl Edge {
     }
 }
 
-/// Spec §1.7: URL over 8,192 bytes → 414; request head over 32,768 bytes → 494;
-/// a GET with a body → 403.
+/// Spec §1.7: URL over 8,192 bytes → 414; a malformed target or `Host` → 400;
+/// request head over 32,768 bytes → 494; a GET with a body → 403.
 fn check_limits(parts: &http::request::Parts, body: &EdgeBody) -> Result<(), EdgeError> {
     let url_len = parts.uri.path_and_query().map_or(0, |p| p.as_str().len());
     if url_len > MAX_URL_BYTES {
         return Err(EdgeError::UrlTooLong);
+    }
+    // A request target that is not a path (`*`, authority-form), or an
+    // HTTP/1.1 request with no `Host` or several, is malformed (RFC 9112
+    // §3.2, §3.3): 400, and the connection is closed.
+    if !parts.uri.path().starts_with('/') {
+        return Err(EdgeError::BadRequest(format!(
+            "request target {:?} is not a path",
+            parts.uri.to_string()
+        )));
+    }
+    let hosts = parts.headers.get_all(header::HOST).iter().count();
+    if hosts > 1
+        || (hosts == 0 && parts.version == Version::HTTP_11 && parts.uri.authority().is_none())
+    {
+        return Err(EdgeError::BadRequest(
+            "an HTTP/1.1 request needs exactly one Host header".into(),
+        ));
     }
     let head: usize = url_len
         + parts

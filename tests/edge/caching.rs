@@ -108,6 +108,43 @@ async fn expired_objects_are_revalidated_and_304_is_a_refresh_hit() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn viewer_conditional_requests_get_304_from_the_edge() {
+    const LM: &str = "Mon, 01 Jan 2024 00:00:00 GMT";
+    let o = Origin::start().await;
+    o.route(
+        "/c",
+        Route::ok("body")
+            .header("etag", "\"v1\"")
+            .header("last-modified", LM)
+            .header("cache-control", "max-age=60"),
+    );
+    let p = Proxy::start(&config_for(&o.url(), "")).await;
+    // A miss that matches is a 304 too: the fill fetched the whole object.
+    let r = p.get_with("/c", &[("if-none-match", "\"v1\"")]).await;
+    assert_eq!(r.status, 304);
+    assert_eq!(r.text(), "");
+    assert_eq!(r.header("etag"), Some("\"v1\""));
+    assert_eq!(r.x_cache(), "Miss from cloudfront");
+    assert!(o.last("/c").headers.get("if-none-match").is_none());
+    let r = p.get_with("/c", &[("if-none-match", "W/\"v1\"")]).await;
+    assert_eq!(r.status, 304);
+    assert_eq!(r.x_cache(), "Hit from cloudfront");
+    let r = p.get_with("/c", &[("if-modified-since", LM)]).await;
+    assert_eq!(r.status, 304);
+    // Validators that do not match get the object.
+    let r = p.get_with("/c", &[("if-none-match", "\"v0\"")]).await;
+    assert_eq!((r.status, r.text().as_str()), (200, "body"));
+    let r = p
+        .get_with(
+            "/c",
+            &[("if-modified-since", "Sun, 31 Dec 2023 00:00:00 GMT")],
+        )
+        .await;
+    assert_eq!((r.status, r.text().as_str()), (200, "body"));
+    assert_eq!(o.hits("/c"), 1);
+}
+
+#[tokio::test(start_paused = true)]
 async fn stale_object_is_served_when_the_origin_fails_with_5xx() {
     let o = Origin::start().await;
     o.route(

@@ -144,6 +144,40 @@ async fn malformed_http_gets_400_and_the_server_survives() {
 }
 
 #[tokio::test]
+async fn bad_request_targets_and_host_headers_get_400() {
+    let o = Origin::start().await;
+    o.route("/ok", Route::ok("fine"));
+    let p = Proxy::start(&config_for(&o.url(), "")).await;
+    for req in [
+        &b"GET /ok HTTP/1.1\r\n\r\n"[..],
+        b"GET /ok HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+        b"GET ok HTTP/1.1\r\nHost: a\r\n\r\n",
+        b"GET * HTTP/1.1\r\nHost: a\r\n\r\n",
+    ] {
+        let raw = raw_exchange(p.addr, req).await;
+        let shown = String::from_utf8_lossy(req).into_owned();
+        assert!(raw.starts_with("HTTP/1.1 400"), "{shown}: {raw}");
+        assert!(
+            raw.contains("X-Cache: Error from cloudfront"),
+            "{shown}: {raw}"
+        );
+    }
+    assert_eq!(o.hits("/ok"), 0);
+    // HTTP/1.0 does not require Host; absolute-form carries the authority.
+    let raw = raw_exchange(p.addr, b"GET /ok HTTP/1.0\r\n\r\n").await;
+    assert!(
+        raw.starts_with("HTTP/1.0 200") || raw.starts_with("HTTP/1.1 200"),
+        "{raw}"
+    );
+    let raw = raw_exchange(
+        p.addr,
+        b"GET http://a/ok HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    assert!(raw.starts_with("HTTP/1.1 200"), "{raw}");
+}
+
+#[tokio::test]
 async fn method_outside_allowed_methods_is_403() {
     let o = Origin::start().await;
     let p = Proxy::start(&config_for(&o.url(), "")).await;

@@ -15,6 +15,7 @@ async fn origin_request_headers_are_rewritten_as_cloudfront_does() {
         &[
             ("user-agent", "curl/8"),
             ("x-forwarded-for", "203.0.113.9"),
+            ("via", "1.1 proxy.example"),
             ("authorization", "Bearer t"),
             ("accept-language", "fr"),
             ("x-custom", "1"),
@@ -25,7 +26,7 @@ async fn origin_request_headers_are_rewritten_as_cloudfront_does() {
     let seen = o.last("/h");
     let h = &seen.headers;
     assert_eq!(h.get("user-agent").unwrap(), "Amazon CloudFront");
-    assert_eq!(h.get("x-forwarded-for").unwrap(), "203.0.113.9, 127.0.0.1");
+    assert_eq!(h.get("x-forwarded-for").unwrap(), "203.0.113.9,127.0.0.1");
     assert_eq!(h.get("host").unwrap(), &o.addr.to_string());
     let via = h.get("via").unwrap().to_str().unwrap();
     assert!(via.ends_with(".cloudfront.net (CloudFront)"), "{via}");
@@ -35,7 +36,11 @@ async fn origin_request_headers_are_rewritten_as_cloudfront_does() {
     } else {
         "1.1 "
     };
-    assert!(via.starts_with(version), "{via}");
+    // The viewer's Via is forwarded, with CloudFront's hop appended.
+    assert!(
+        via.starts_with(&format!("1.1 proxy.example, {version}")),
+        "{via}"
+    );
     assert!(h.get("x-amz-cf-id").is_some());
     for dropped in ["authorization", "accept-language", "x-custom", "cookie"] {
         assert!(
@@ -111,6 +116,44 @@ async fn no_response_within_the_read_timeout_is_a_504() {
     let r = p.get("/slow").await;
     assert_eq!(r.status, 504);
     assert_eq!(r.x_cache(), "Error from cloudfront");
+}
+
+/// No answer counts as a 504 from the origin, cached like one for the error
+/// caching minimum TTL; the origin is asked again after it.
+#[tokio::test(start_paused = true)]
+async fn a_timeout_504_is_cached_for_the_error_caching_min_ttl() {
+    let o = Origin::start().await;
+    o.route("/slow", Route::ok("late").delay(Duration::from_secs(100)));
+    let toml = format!("[origins.app]\nurl = \"{}\"\nread_timeout = 5\nconnection_attempts = 1\n[default_behavior]\ntarget_origin = \"app\"\n", o.url());
+    let p = Proxy::start(&toml).await;
+    assert_eq!(p.get("/slow").await.status, 504);
+    assert_eq!(o.hits("/slow"), 1);
+    tokio::time::advance(Duration::from_secs(3)).await;
+    let r = p.get("/slow").await;
+    assert_eq!(r.status, 504);
+    assert_eq!(r.x_cache(), "Error from cloudfront");
+    assert_eq!(r.header("server"), Some("CloudFront"));
+    assert_eq!(r.header("age"), Some("3"));
+    assert_eq!(o.hits("/slow"), 1, "served from cache");
+    tokio::time::advance(Duration::from_secs(8)).await;
+    o.route(
+        "/slow",
+        Route::ok("back").header("cache-control", "max-age=60"),
+    );
+    let r = p.get("/slow").await;
+    assert_eq!((r.status, r.text().as_str()), (200, "back"));
+    assert_eq!(o.hits("/slow"), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn error_caching_min_ttl_zero_does_not_cache_a_timeout() {
+    let o = Origin::start().await;
+    o.route("/slow", Route::ok("late").delay(Duration::from_secs(100)));
+    let toml = format!("[origins.app]\nurl = \"{}\"\nread_timeout = 5\nconnection_attempts = 1\n[default_behavior]\ntarget_origin = \"app\"\n[[custom_error_responses]]\nerror_code = 504\nerror_caching_min_ttl = 0\n", o.url());
+    let p = Proxy::start(&toml).await;
+    assert_eq!(p.get("/slow").await.status, 504);
+    assert_eq!(p.get("/slow").await.status, 504);
+    assert_eq!(o.hits("/slow"), 2);
 }
 
 #[tokio::test(start_paused = true)]
@@ -240,7 +283,7 @@ async fn directory_origin_answers_conditional_requests() {
     let p = Proxy::start(toml).await;
     let first = p.get("/index.html").await;
     let etag = first.header("etag").unwrap().to_owned();
-    // CloudFront itself revalidates with the stored ETag; the S3-like origin answers 304.
+    // The object is cached: the edge answers the viewer's matching validator itself.
     let r = p
         .send(
             http::Request::get("/index.html")
@@ -249,10 +292,8 @@ async fn directory_origin_answers_conditional_requests() {
                 .unwrap(),
         )
         .await;
-    assert_eq!(
-        r.status, 200,
-        "the viewer's validators are not forwarded for cache fills"
-    );
+    assert_eq!(r.status, 304, "answered from the cached object");
+    assert_eq!(r.x_cache(), "Hit from cloudfront");
 }
 
 #[tokio::test]
@@ -306,6 +347,28 @@ async fn custom_origin_request_policy_adds_listed_items_only() {
     // Not in the cache key: another tenant gets the cached object.
     let r = p.get_with("/q?debug=1", &[("x-tenant", "t2")]).await;
     assert_eq!(r.x_cache(), "Hit from cloudfront");
+}
+
+#[tokio::test]
+async fn vary_keeps_headers_the_origin_request_policy_forwards() {
+    let o = Origin::start().await;
+    o.route(
+        "/v",
+        Route::ok("x")
+            .header("cache-control", "max-age=60")
+            .header("vary", "X-Tenant, X-Other, Accept-Encoding"),
+    );
+    let extra = "[origin_request_policies.p]\nheaders = { allow = [\"x-tenant\"] }\n";
+    let toml = config_for(&o.url(), extra).replace(
+        "target_origin = \"app\"",
+        "target_origin = \"app\"\norigin_request_policy = \"p\"",
+    );
+    let p = Proxy::start(&toml).await;
+    let r = p.get("/v").await;
+    assert_eq!(r.header("vary"), Some("X-Tenant, Accept-Encoding"));
+    let r = p.get("/v").await;
+    assert_eq!(r.x_cache(), "Hit from cloudfront");
+    assert_eq!(r.header("vary"), Some("X-Tenant, Accept-Encoding"));
 }
 
 /// The viewer's status line follows the viewer connection, never the origin's protocol.
