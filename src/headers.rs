@@ -207,14 +207,10 @@ pub fn origin_request_headers(i: &OriginHeadersInput<'_>) -> HeaderMap {
     // X-Forwarded-For: the viewer's value with the client IP appended after a
     // bare comma (`192.0.2.4,192.0.2.3,192.0.2.2`, spec §3.2).
     let client = i.client_ip.to_string();
-    let prev: Vec<&str> = i
-        .viewer_headers
-        .get_all("x-forwarded-for")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .collect();
+    let prev = list_values(
+        i.viewer_headers,
+        &HeaderName::from_static("x-forwarded-for"),
+    );
     let xff = if prev.is_empty() {
         client
     } else {
@@ -225,14 +221,7 @@ pub fn origin_request_headers(i: &OriginHeadersInput<'_>) -> HeaderMap {
     }
     // Via: CloudFront forwards the viewer's and adds its own hop at the end
     // (RFC 9110 §7.6.3; the Developer Guide lists Via as forwarded).
-    let mut via: Vec<&str> = i
-        .viewer_headers
-        .get_all(header::VIA)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .collect();
+    let mut via = list_values(i.viewer_headers, &header::VIA);
     via.push(i.via);
     if let Ok(v) = HeaderValue::from_str(&via.join(", ")) {
         out.insert(header::VIA, v);
@@ -249,6 +238,17 @@ pub fn origin_request_headers(i: &OriginHeadersInput<'_>) -> HeaderMap {
 }
 
 /// Headers never passed from the origin to the viewer (hop-by-hop, spec §3.1).
+/// The non-empty values of a list header that may be repeated, in order.
+fn list_values<'a>(headers: &'a HeaderMap, name: &HeaderName) -> Vec<&'a str> {
+    headers
+        .get_all(name)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .collect()
+}
+
 static HOP_BY_HOP: [HeaderName; 7] = [
     header::CONNECTION,
     header::TRAILER,
@@ -260,22 +260,11 @@ static HOP_BY_HOP: [HeaderName; 7] = [
 ];
 
 /// Filter an origin response's headers as CloudFront does before caching and
-/// before the viewer sees them (spec §3.1). `forwards_cookies`: the behaviour
-/// sends viewer cookies to the origin, by its cache policy or its origin
-/// request policy ([`crate::config::Behavior::forwards_cookies`]); otherwise
-/// `Set-Cookie` is dropped.
-pub fn filter_origin_response(
-    headers: &mut HeaderMap,
-    policy: &CachePolicy,
-    forwards_cookies: bool,
-) {
-    filter_response(headers, policy, forwards_cookies, &|_| false);
-}
-
-/// [`filter_origin_response`] for a behaviour: `Vary` also keeps the names of
-/// headers its origin request policy forwards (spec §3.1: "names of headers
-/// that are forwarded to the origin are kept").
-pub fn filter_behavior_response(headers: &mut HeaderMap, behavior: &Behavior) {
+/// before the viewer sees them (spec §3.1): hop-by-hop headers and `Via` go;
+/// `Set-Cookie` goes unless the behaviour forwards cookies (by its cache
+/// policy or its origin request policy, [`Behavior::forwards_cookies`]);
+/// `Vary` keeps the names of headers that are keyed or forwarded to the origin.
+pub fn filter_origin_response(headers: &mut HeaderMap, behavior: &Behavior) {
     let orp = behavior.origin_request_policy.as_deref();
     let forwarded = |n: &HeaderName| {
         orp.is_some_and(|o| o.headers.includes(n) || o.headers.includes_cloudfront(n))
@@ -360,7 +349,7 @@ mod tests {
             header::VARY,
             HeaderValue::from_static("Accept-Encoding, User-Agent, X-Lang, Origin"),
         );
-        filter_origin_response(&mut h, &p, p.cookies != ListBehavior::None);
+        filter_response(&mut h, &p, p.cookies != ListBehavior::None, &|_| false);
         assert_eq!(h.get(header::VARY).unwrap(), "Accept-Encoding, X-Lang");
     }
 
@@ -368,13 +357,13 @@ mod tests {
     fn set_cookie_is_dropped_unless_cookies_are_forwarded() {
         let mut h = HeaderMap::new();
         h.insert(header::SET_COOKIE, HeaderValue::from_static("a=1"));
-        filter_origin_response(&mut h, &policy(), false);
+        filter_response(&mut h, &policy(), false, &|_| false);
         assert!(!h.contains_key(header::SET_COOKIE));
         let mut p = policy();
         p.cookies = ListBehavior::All;
         let mut h = HeaderMap::new();
         h.insert(header::SET_COOKIE, HeaderValue::from_static("a=1"));
-        filter_origin_response(&mut h, &p, p.cookies != ListBehavior::None);
+        filter_response(&mut h, &p, p.cookies != ListBehavior::None, &|_| false);
         assert!(h.contains_key(header::SET_COOKIE));
     }
 
@@ -384,7 +373,7 @@ mod tests {
         h.insert(header::UPGRADE, HeaderValue::from_static("h2c"));
         h.insert(header::TRAILER, HeaderValue::from_static("x"));
         h.insert(header::VIA, HeaderValue::from_static("1.1 origin"));
-        filter_origin_response(&mut h, &policy(), false);
+        filter_response(&mut h, &policy(), false, &|_| false);
         assert!(h.is_empty());
     }
 }

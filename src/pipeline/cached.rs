@@ -17,7 +17,7 @@ use crate::cache::freshness::{self, Directives, NotStored, StoreDecision};
 use crate::cache::key::{cache_key, normalize_accept_encoding, CacheKey};
 use crate::cache::{wait_for_fill, CachedObject, FillGuard, FillRole, Lookup};
 use crate::error::EdgeError;
-use crate::headers::filter_behavior_response;
+use crate::headers::filter_origin_response;
 use crate::origin::read_body_limited;
 use crate::viewer::ViewerRequest;
 use crate::{compression, range};
@@ -45,7 +45,7 @@ impl Edge {
             // Never-cached methods and CachingDisabled go straight to the origin.
             let resp = self.fetch_origin(ctx, &spec, body).await?;
             let (mut parts, body) = resp.into_parts();
-            filter_behavior_response(&mut parts.headers, &behavior);
+            filter_origin_response(&mut parts.headers, &behavior);
             return Ok(origin_answer(Response::from_parts(parts, body), request));
         }
         let forwards_cookies = behavior.forwards_cookies();
@@ -211,7 +211,7 @@ impl Edge {
             }
         }
         let (mut parts, body) = resp.into_parts();
-        filter_behavior_response(&mut parts.headers, &ctx.behavior);
+        filter_origin_response(&mut parts.headers, &ctx.behavior);
         let decision = freshness::decide(
             &policy,
             status,
