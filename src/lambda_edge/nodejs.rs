@@ -116,11 +116,10 @@ struct Shared {
     /// Live processes, idle or busy.
     live: Arc<AtomicUsize>,
     min: usize,
-    idle_timeout: Duration,
 }
 
 impl Shared {
-    /// Stop the processes above `min` idle for `idle_timeout` at `now`.
+    /// Stop the processes above `min` idle for [`IDLE_TIMEOUT`] at `now`.
     fn reap(&self, now: Instant) {
         let Ok(mut idle) = self.idle.lock() else {
             return;
@@ -129,7 +128,7 @@ impl Shared {
         while self.live.load(Ordering::Acquire) > self.min
             && idle
                 .first()
-                .is_some_and(|w| now.saturating_duration_since(w.since) >= self.idle_timeout)
+                .is_some_and(|w| now.saturating_duration_since(w.since) >= IDLE_TIMEOUT)
         {
             idle.remove(0);
         }
@@ -179,7 +178,6 @@ impl NodePool {
                 idle: Mutex::new(Vec::new()),
                 live: Arc::new(AtomicUsize::new(0)),
                 min,
-                idle_timeout: IDLE_TIMEOUT,
             }),
             slots: Semaphore::new(max),
             reaper_started: AtomicBool::new(false),
@@ -222,7 +220,7 @@ impl NodePool {
             return;
         }
         let shared: Weak<Shared> = Arc::downgrade(&self.shared);
-        let every = self.shared.idle_timeout / 2;
+        let every = IDLE_TIMEOUT / 2;
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(every).await;
