@@ -43,7 +43,7 @@ impl Edge {
         };
         if !cacheable {
             // Never-cached methods and CachingDisabled go straight to the origin.
-            let resp = self.fetch_origin(ctx, &spec, body).await?;
+            let resp = Box::pin(self.fetch_origin(ctx, &spec, body)).await?;
             let (mut parts, body) = resp.into_parts();
             filter_origin_response(&mut parts.headers, &behavior);
             return Ok(origin_answer(Response::from_parts(parts, body), request));
@@ -89,11 +89,11 @@ impl Edge {
                 // The leader's response was not stored, or the origin said
                 // this object is not to be cached: fetch on our own, without
                 // collapsing (spec §2.8).
-                return self.fill(ctx, spec, None, key, stale).await;
+                return Box::pin(self.fill(ctx, spec, None, key, stale)).await;
             }
             match self.cache.fill(&key) {
                 FillRole::Leader(guard) => {
-                    return self.fill(ctx, spec, Some(guard), key, stale).await
+                    return Box::pin(self.fill(ctx, spec, Some(guard), key, stale)).await
                 }
                 FillRole::Follower(rx) => {
                     let patience = self.lock_patience(ctx);
@@ -179,7 +179,7 @@ impl Edge {
                 spec.validators = validators(&old.headers);
             }
         }
-        let result = self.fetch_origin(ctx, &spec, EdgeBody::empty()).await;
+        let result = Box::pin(self.fetch_origin(ctx, &spec, EdgeBody::empty())).await;
         let now = Instant::now();
         let resp = match result {
             Ok(r) => r,

@@ -319,13 +319,16 @@ impl Edge {
             }
         }
         let (mut request, body) = match behavior.features.lambdas.viewer_request.clone() {
-            Some(assoc) => match self
-                .lambda_viewer_request(id, &assoc, &behavior, &request, body)
-                .await
-            {
-                Ok(changed) => changed,
-                Err(answer) => return self.response_policy(&ctx, &request, started, answer),
-            },
+            // Boxed, as every rarely taken await of a large future: the
+            // request's future stays small for the common path.
+            Some(assoc) => {
+                match Box::pin(self.lambda_viewer_request(id, &assoc, &behavior, &request, body))
+                    .await
+                {
+                    Ok(changed) => changed,
+                    Err(answer) => return self.response_policy(&ctx, &request, started, answer),
+                }
+            }
             None => (request, body),
         };
 
@@ -363,8 +366,7 @@ impl Edge {
         };
         let answer = match behavior.features.lambdas.viewer_response.clone() {
             Some(assoc) if !answer.skip_viewer_response => {
-                self.lambda_viewer_response(id, &assoc, &behavior, &request, answer)
-                    .await
+                Box::pin(self.lambda_viewer_response(id, &assoc, &behavior, &request, answer)).await
             }
             _ => answer,
         };
@@ -545,9 +547,12 @@ impl Edge {
             origin_override: None,
             viewer_country: ctx.viewer_country,
         };
-        let page = match self
-            .fetch_through_cache(&mut page_ctx, &page_request, EdgeBody::empty())
-            .await
+        let page = match Box::pin(self.fetch_through_cache(
+            &mut page_ctx,
+            &page_request,
+            EdgeBody::empty(),
+        ))
+        .await
         {
             Ok(p) => p,
             Err(e) => return self.error_answer(&ctx.id, e, None).await,

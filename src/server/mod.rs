@@ -82,7 +82,9 @@ async fn handle_guarded(
             }))
         }
     });
-    match AssertUnwindSafe(edge.handle(req, conn))
+    // Boxed: the pipeline's future is several KB, and hyper moves the
+    // service's future a few times per request.
+    match AssertUnwindSafe(Box::pin(edge.handle(req, conn)))
         .catch_unwind()
         .await
     {
