@@ -987,3 +987,97 @@ fn runtime_2_accepts_syntax_beyond_the_documented_list() {
         json!(["undefined", "undefined", "undefined"])
     );
 }
+
+/// The engine reports whether an invocation read anything besides its
+/// event: the clock, `Math.random` or the request id (memo.rs).
+#[test]
+fn invocations_that_read_the_clock_randomness_or_request_id_are_not_deterministic() {
+    let deterministic = |body: &str| {
+        let code = format!("function handler(e) {{ {body}; return e.request; }}");
+        let r = func(&code, Dialect::CloudFrontJs2).run_event(
+            &request_event(),
+            None,
+            BudgetMode::ReportOnly,
+        );
+        assert!(r.result.is_ok(), "{body}: {:?}", r.result);
+        r.deterministic
+    };
+    for body in [
+        "",
+        "e.request.uri += 'x'",
+        "new Date(0).toISOString()",
+        "Date.UTC(2020, 1, 1)",
+        "Object.keys(e.context)",
+        "e.context.eventType + e.context.distributionId",
+        "e.context.requestId = 'mine'",
+        "require('crypto').createHash('sha256').update('x').digest('hex')",
+    ] {
+        assert!(deterministic(body), "{body:?} should be deterministic");
+    }
+    for body in [
+        "Date.now()",
+        "new Date()",
+        "Date()",
+        "Math.random()",
+        "e.context.requestId",
+        "JSON.stringify(e)",
+        "Object.values(e.context)",
+        "var c = Object.assign({}, e.context)",
+    ] {
+        assert!(!deterministic(body), "{body:?} should not be deterministic");
+    }
+    // The accessor still answers, and assignments still work.
+    let r = run2("function handler(e) { var a = e.context.requestId; e.context.requestId = 'x'; \
+                  return {statusCode: 200, headers: {'x-a': {value: a}, 'x-b': {value: e.context.requestId}}}; }");
+    let out = serde_json::to_string(&r.output).unwrap();
+    assert!(out.contains("req-1") && out.contains("\"x\""), "{out}");
+    // Math.random is still the engine's.
+    let r = run2("function handler(e) { var x = Math.random(); if (!(x >= 0 && x < 1) || Math.random.name !== 'random') throw new Error('bad'); return e.request; }");
+    assert!(r.succeeded(), "{}", r.error_message);
+}
+
+/// At the edge a deterministic invocation is replayed for an identical
+/// event (same report, down to its measured time); a nondeterministic one,
+/// a changed event, or `memoize = false` runs again.
+#[test]
+fn deterministic_invocations_are_replayed_at_the_edge() {
+    let other_request = |uri: &str, id: &str| {
+        let mut ev = request_event();
+        ev.request.uri = uri.into();
+        ev.context.request_id = id.into();
+        ev
+    };
+    let run = |f: &CloudFrontFunction, ev: &Event| f.run_event(ev, None, BudgetMode::Enforce);
+    let logging = func(
+        "function handler(e) { console.log('saw ' + e.request.uri); return e.request; }",
+        Dialect::CloudFrontJs2,
+    );
+    let first = run(&logging, &other_request("/a", "r1"));
+    let again = run(&logging, &other_request("/a", "r2"));
+    assert_eq!(again.elapsed, first.elapsed, "replayed");
+    assert_eq!(again.logs, vec!["saw /a".to_owned()]);
+    assert_eq!(again.result, first.result);
+    let other = run(&logging, &other_request("/b", "r3"));
+    assert_eq!(other.logs, vec!["saw /b".to_owned()]);
+    // Reading the request id: runs every time, and sees its own id.
+    let ids = func(
+        "function handler(e) { console.log(e.context.requestId); return e.request; }",
+        Dialect::CloudFrontJs2,
+    );
+    assert_eq!(run(&ids, &other_request("/a", "r1")).logs, vec!["r1"]);
+    assert_eq!(run(&ids, &other_request("/a", "r2")).logs, vec!["r2"]);
+    // Switched off: every invocation runs.
+    let off = func(
+        "function handler(e) { return e.request; }",
+        Dialect::CloudFrontJs2,
+    )
+    .with_memoize(false);
+    let times: Vec<_> = (0..5)
+        .map(|_| run(&off, &other_request("/a", "r")).elapsed)
+        .collect();
+    assert!(times.windows(2).any(|w| w[0] != w[1]), "{times:?}");
+    // TestFunction never replays.
+    let first = logging.run_event(&other_request("/a", "r1"), None, BudgetMode::ReportOnly);
+    let again = logging.run_event(&other_request("/a", "r1"), None, BudgetMode::ReportOnly);
+    assert_ne!(first.elapsed, again.elapsed);
+}

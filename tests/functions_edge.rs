@@ -215,3 +215,36 @@ budget_us = 200000
         "from a"
     );
 }
+
+/// Replaying deterministic invocations (memo.rs) is invisible: a function
+/// that reads `Math.random` or the request id still runs for every request,
+/// and `memoize = false` is accepted.
+#[tokio::test]
+async fn nondeterministic_functions_run_for_every_request() {
+    let origin = Origin::start().await;
+    origin.route(
+        "/index.html",
+        Route::ok("home").header("cache-control", "max-age=60"),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let vresp = "function handler(event) { var h = event.response.headers; \
+                 h['x-rand'] = {value: String(Math.random())}; \
+                 h['x-id'] = {value: event.context.requestId}; return event.response; }";
+    for memoize in ["", "memoize = false\n"] {
+        let cfg = config(&origin, dir.path(), Some(REWRITE), Some(vresp)).replace(
+            "[functions.vreq]\n",
+            &format!("[functions.vreq]\n{memoize}"),
+        );
+        let proxy = Proxy::start(&cfg).await;
+        let mut seen = Vec::new();
+        for _ in 0..3 {
+            let got = proxy.get("/").await;
+            assert_eq!(got.text(), "home");
+            let id = got.header("x-amz-cf-id").unwrap().to_owned();
+            assert_eq!(got.header("x-id"), Some(id.as_str()), "{memoize}");
+            seen.push(got.header("x-rand").unwrap().to_owned());
+        }
+        seen.dedup();
+        assert_eq!(seen.len(), 3, "{memoize}: {seen:?}");
+    }
+}

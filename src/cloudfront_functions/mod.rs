@@ -14,15 +14,19 @@
 //!   (503), an invalid result [`FunctionError::Validation`] (502), a runaway
 //!   run or a function that keeps exceeding its budget
 //!   [`FunctionError::Throttled`] (503, see [`budget`]).
+//! - At the edge, a deterministic invocation is replayed for an identical
+//!   event instead of run again ([`memo`]).
 
 pub mod budget;
 pub mod event;
 pub mod kvs;
+pub mod memo;
 pub mod origin;
 pub mod test;
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -76,6 +80,8 @@ pub struct CloudFrontFunction {
     kvs: Option<Arc<KeyValueStore>>,
     budget: Duration,
     throttle: budget::Throttle,
+    /// Replay deterministic invocations at the edge ([`memo`]).
+    memoize: bool,
 }
 
 /// Facts about the invocation that go into the event's `context`.
@@ -150,7 +156,14 @@ impl CloudFrontFunction {
             kvs,
             budget,
             throttle: budget::Throttle::default(),
+            memoize: true,
         })
+    }
+
+    /// Whether deterministic invocations are replayed at the edge ([`memo`]).
+    pub fn with_memoize(mut self, memoize: bool) -> Self {
+        self.memoize = memoize;
+        self
     }
 
     /// The runtime.
@@ -166,25 +179,53 @@ impl CloudFrontFunction {
     /// Run the handler on an event (no HTTP translation). `budget_mode`
     /// says whether a function that keeps running over its budget is
     /// throttled (the edge) or the budget only shows in the compute
-    /// utilization (`TestFunction`); see [`budget`].
+    /// utilization (`TestFunction`); see [`budget`]. At the edge, a
+    /// deterministic run may be replayed instead ([`memo`]).
     pub fn run_event(
         &self,
         event: &Event,
         edge_location: Option<EdgeLocation>,
         budget_mode: BudgetMode,
     ) -> InvocationReport {
-        let mut report = crate::js::invoke(
-            &self.code,
-            event,
-            &InvokeOptions {
-                kvs: self.kvs.clone(),
-                edge_location,
-            },
-        );
+        let (report, _) = self.run_shared(event, || edge_location, budget_mode);
+        Rc::unwrap_or_clone(report)
+    }
+
+    /// [`Self::run_event`], with the report shared with the memo, and
+    /// whether it was replayed.
+    fn run_shared(
+        &self,
+        event: &Event,
+        edge_location: impl FnOnce() -> Option<EdgeLocation>,
+        budget_mode: BudgetMode,
+    ) -> (Rc<InvocationReport>, bool) {
+        let memo_key =
+            (self.memoize && budget_mode == BudgetMode::Enforce).then(|| memo::key(event));
+        let replayed = memo_key.and_then(|key| memo::replay(self.code.id(), key, event));
+        let was_replayed = replayed.is_some();
+        let mut report = match replayed {
+            Some(report) => report,
+            None => {
+                let report = Rc::new(crate::js::invoke(
+                    &self.code,
+                    event,
+                    &InvokeOptions {
+                        kvs: self.kvs.clone(),
+                        edge_location: edge_location(),
+                    },
+                ));
+                if let Some(key) = memo_key {
+                    if self.compute_utilization(&report) <= 100 {
+                        memo::remember(self.code.id(), key, event, &report);
+                    }
+                }
+                report
+            }
+        };
         if budget_mode == BudgetMode::Enforce {
             let utilization = self.compute_utilization(&report);
             if self.throttle.record(utilization) && report.result.is_ok() {
-                report.result = Err(FunctionError::Throttled(format!(
+                Rc::make_mut(&mut report).result = Err(FunctionError::Throttled(format!(
                     "compute utilization {utilization}% of the {} µs budget; {} of the last {} invocations ran over it",
                     self.budget.as_micros(),
                     self.throttle.recent_overruns(),
@@ -192,7 +233,7 @@ impl CloudFrontFunction {
                 )));
             }
         }
-        report
+        (report, was_replayed)
     }
 
     /// An invocation's compute utilization in percent (over 100 when it ran
@@ -201,8 +242,8 @@ impl CloudFrontFunction {
         budget::utilization(report.elapsed, self.budget)
     }
 
-    fn run_logged(&self, cx: &InvocationContext<'_>, event: &Event) -> InvocationReport {
-        let edge = EdgeLocation {
+    fn run_logged(&self, cx: &InvocationContext<'_>, event: &Event) -> Rc<InvocationReport> {
+        let edge = || EdgeLocation {
             name: cx
                 .distribution
                 .pop
@@ -215,10 +256,12 @@ impl CloudFrontFunction {
             server_ip: "127.0.0.1".to_owned(),
             region: "local".to_owned(),
         };
-        let report = self.run_event(event, Some(edge), BudgetMode::Enforce);
+        let (report, replayed) = self.run_shared(event, || Some(edge()), BudgetMode::Enforce);
         let utilization = self.compute_utilization(&report);
         if utilization > 100 {
             tracing::warn!(function = %self.name, request_id = %cx.request_id, utilization, "CloudFront Function over its time budget");
+        } else if replayed {
+            tracing::debug!(function = %self.name, request_id = %cx.request_id, utilization, "CloudFront Function replayed (deterministic, identical event)");
         } else {
             tracing::debug!(function = %self.name, request_id = %cx.request_id, utilization, "CloudFront Function ran");
         }
@@ -250,7 +293,7 @@ impl CloudFrontFunction {
                 event_type,
                 request_id: cx.request_id.to_owned(),
             },
-            viewer_ip: req.client_addr.ip().to_string(),
+            viewer_ip: event::ip_text(req.client_addr.ip()),
             request: event::event_request(req),
             response: None,
         }
@@ -264,9 +307,10 @@ impl CloudFrontFunction {
     ) -> Result<ViewerRequestOutcome, FunctionError> {
         let ev = Self::event(cx, req, EventType::ViewerRequest);
         let report = self.run_logged(cx, &ev);
-        match report.result? {
-            Output::Request(out) => {
-                let new_req = event::apply_request(req, &ev.request, &out)?;
+        match &report.result {
+            Err(e) => Err(e.clone()),
+            Ok(Output::Request(out)) => {
+                let new_req = event::apply_request(req, &ev.request, out)?;
                 let origin = report
                     .origin
                     .as_ref()
@@ -274,16 +318,16 @@ impl CloudFrontFunction {
                     .transpose()?;
                 Ok(ViewerRequestOutcome::Continue(new_req, origin))
             }
-            Output::Response(out) => {
+            Ok(Output::Response(out)) => {
                 let status = event::status_code(out.status_code)?;
-                let headers = event::response_headers(EventType::ViewerRequest, &out, None)?;
+                let headers = event::response_headers(EventType::ViewerRequest, out, None)?;
                 let body = match &out.body {
                     Some(b) => event::body_bytes(b)?,
                     None => Bytes::new(),
                 };
                 Ok(ViewerRequestOutcome::Respond(GeneratedResponse {
                     status,
-                    status_description: out.status_description,
+                    status_description: out.status_description.clone(),
                     headers,
                     body,
                 }))
@@ -302,14 +346,14 @@ impl CloudFrontFunction {
         let mut ev = Self::event(cx, req, EventType::ViewerResponse);
         ev.response = Some(event::event_response(status, headers));
         let report = self.run_logged(cx, &ev);
-        let Output::Response(out) = report.result? else {
+        let Output::Response(out) = report.result.as_ref().map_err(Clone::clone)? else {
             return Err(FunctionError::Validation(
                 "a viewer-response function must return a response".into(),
             ));
         };
         let status = event::status_code(out.status_code)?;
         let mut new_headers =
-            event::response_headers(EventType::ViewerResponse, &out, ev.response.as_ref())?;
+            event::response_headers(EventType::ViewerResponse, out, ev.response.as_ref())?;
         // Hidden headers the function never saw travel on unchanged.
         for (name, value) in headers {
             if event::is_disallowed_header(name.as_str()) {
@@ -319,7 +363,7 @@ impl CloudFrontFunction {
         let body = out.body.as_ref().map(event::body_bytes).transpose()?;
         Ok(ResponseChange {
             status,
-            status_description: out.status_description,
+            status_description: out.status_description.clone(),
             headers: new_headers,
             body,
         })
@@ -392,6 +436,7 @@ fn load_function(
         kvs,
         budget,
         throttle: budget::Throttle::default(),
+        memoize: f.memoize.unwrap_or(true),
     })
 }
 

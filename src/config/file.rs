@@ -287,6 +287,9 @@ pub struct FunctionFile {
     pub key_value_store: Option<String>,
     /// Execution budget in microseconds (default 1000).
     pub budget_us: Option<u64>,
+    /// Replay deterministic invocations (default true; see
+    /// `cloudfront_functions::memo`).
+    pub memoize: Option<bool>,
 }
 
 /// `[key_value_stores.<name>]`

@@ -37,7 +37,7 @@ pub fn build(
     );
     put(&c, js_string!("distributionId"), s(&cx.distribution_id));
     put(&c, js_string!("eventType"), s(cx.event_type.as_str()));
-    put(&c, js_string!("requestId"), s(&cx.request_id));
+    maps.install_request_id(&c);
     put(&e, js_string!("context"), c);
     let v = obj(ctx);
     put(&v, js_string!("ip"), s(&ev.viewer_ip));

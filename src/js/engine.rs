@@ -110,6 +110,11 @@ pub struct InvocationState {
     pub maps: field_map::Maps,
     /// The current realm's map accessors and proxy handler.
     pub map_functions: Option<Rc<field_map::MapFunctions>>,
+    /// `context.requestId`, for its accessor.
+    pub request_id: String,
+    /// The function read something besides its event: `Math.random` or
+    /// `context.requestId` (the clock is tracked by [`InvocationClock`]).
+    pub nondeterministic: bool,
 }
 
 impl InvocationState {
@@ -140,6 +145,9 @@ impl InvocationState {
 struct InvocationClock {
     epoch: Instant,
     now_ms: Cell<i64>,
+    /// `Date` read the wall clock during this invocation (`now()` is boa's
+    /// job scheduler's, never the function's).
+    read: Cell<bool>,
 }
 
 impl Clock for InvocationClock {
@@ -149,6 +157,7 @@ impl Clock for InvocationClock {
     }
 
     fn system_time_millis(&self) -> i64 {
+        self.read.set(true);
         self.now_ms.get()
     }
 }
@@ -212,6 +221,7 @@ impl Engine {
         let clock = Rc::new(InvocationClock {
             epoch: Instant::now(),
             now_ms: Cell::new(0),
+            read: Cell::new(false),
         });
         let mut ctx = ContextBuilder::new()
             .host_hooks(Rc::new(Hooks))
@@ -359,6 +369,7 @@ impl Engine {
             elapsed: Duration::ZERO,
             origin: None,
             custom_log_data: None,
+            deterministic: false,
         };
         let factory = match self.factory(code) {
             Ok(f) => f,
@@ -392,6 +403,7 @@ impl Engine {
                 viewer_request: event.context.event_type == EventType::ViewerRequest,
                 maps: field_map::Maps::of(event),
                 map_functions: Some(lazy.clone()),
+                request_id: event.context.request_id.clone(),
                 ..InvocationState::default()
             };
         }
@@ -399,6 +411,7 @@ impl Engine {
             .duration_since(SystemTime::UNIX_EPOCH)
             .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
         self.clock.now_ms.set(now_ms);
+        self.clock.read.set(false);
         let previous = self.ctx.enter_realm(realm);
         let start = Instant::now();
         let ended = self.run(&factory, &require, &cf, raw_qs.as_ref(), &lazy, event);
@@ -417,6 +430,7 @@ impl Engine {
         report.logs = std::mem::take(&mut st.logs);
         report.origin = st.origin.take();
         report.custom_log_data = st.custom_log_data.take();
+        report.deterministic = !st.nondeterministic && !self.clock.read.get();
         st.kvs = None;
         st.maps = field_map::Maps::default();
         st.map_functions = None;
@@ -541,6 +555,7 @@ pub fn invoke(code: &FunctionCode, event: &Event, opts: &InvokeOptions) -> Invoc
         elapsed: Duration::ZERO,
         origin: None,
         custom_log_data: None,
+        deterministic: false,
     };
     ENGINE.with(|slot| {
         let Ok(mut slot) = slot.try_borrow_mut() else {

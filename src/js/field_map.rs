@@ -228,6 +228,8 @@ pub struct MapFunctions {
     set: [JsObject; 5],
     handler: JsObject,
     proxy_constructor: JsObject,
+    /// `context.requestId`'s accessor pair (see [`MapFunctions::install_request_id`]).
+    request_id: [JsObject; 2],
 }
 
 const TRAPS: [Trap; 8] = [
@@ -305,11 +307,16 @@ impl MapFunctions {
             put(&handler, JsString::from(trap.name()), f);
         }
         let proxy_constructor = ctx.intrinsics().constructors().proxy().constructor();
+        let request_id = [
+            function(NativeFunction::from_fn_ptr(request_id_get), 0, ctx),
+            function(NativeFunction::from_fn_ptr(request_id_set), 1, ctx),
+        ];
         MapFunctions {
             get,
             set,
             handler,
             proxy_constructor,
+            request_id,
         }
     }
 
@@ -319,6 +326,24 @@ impl MapFunctions {
             .iter()
             .chain(self.set.iter())
             .chain(std::iter::once(&self.handler))
+            .chain(self.request_id.iter())
+    }
+
+    /// Put `context.requestId` on `o` as an accessor that, like an unread
+    /// map, becomes an ordinary data property on first read or assignment.
+    /// The read also marks the invocation as depending on something other
+    /// than its event (the id is unique per request), which keeps its
+    /// result from being replayed (`cloudfront_functions::memo`).
+    pub fn install_request_id(&self, o: &JsObject) {
+        let [get, set] = &self.request_id;
+        o.insert_property(
+            js_string!("requestId"),
+            PropertyDescriptor::builder()
+                .get(get.clone())
+                .set(set.clone())
+                .enumerable(true)
+                .configurable(true),
+        );
     }
 
     /// Put `part` on `o` as an unread map.
@@ -440,6 +465,29 @@ fn accessor_set(
 ) -> JsResult<JsValue> {
     if let Some(t) = this.as_object() {
         t.define_property_or_throw(part.key(), data_property(value), ctx)?;
+    }
+    Ok(JsValue::undefined())
+}
+
+/// First read of `context.requestId`.
+fn request_id_get(this: &JsValue, _: &[JsValue], ctx: &mut Context) -> JsResult<JsValue> {
+    let id: JsValue = {
+        let st = state(ctx)?;
+        let mut st = st.borrow_mut();
+        st.nondeterministic = true;
+        JsString::from(st.request_id.as_str()).into()
+    };
+    if let Some(t) = this.as_object() {
+        // A frozen context keeps the accessor, which keeps answering.
+        let _ = t.define_property_or_throw(js_string!("requestId"), data_property(id.clone()), ctx);
+    }
+    Ok(id)
+}
+
+/// Assignment to `context.requestId` before any read.
+fn request_id_set(this: &JsValue, args: &[JsValue], ctx: &mut Context) -> JsResult<JsValue> {
+    if let Some(t) = this.as_object() {
+        t.define_property_or_throw(js_string!("requestId"), data_property(arg(args, 0)), ctx)?;
     }
     Ok(JsValue::undefined())
 }

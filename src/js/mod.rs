@@ -95,6 +95,11 @@ pub struct FunctionCode {
 }
 
 impl FunctionCode {
+    /// The id unique to this loaded function.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
     /// Check `code` (syntax, imports, runtime dialect) and prepare it.
     pub fn new(name: &str, code: &str, dialect: Dialect) -> Result<Self, source::SourceError> {
         static NEXT_ID: AtomicU64 = AtomicU64::new(1);
@@ -126,7 +131,7 @@ pub struct InvokeOptions {
 }
 
 /// The outcome of one invocation.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct InvocationReport {
     pub result: Result<Output, FunctionError>,
     /// `console.log` lines (at most 10 KB in all).
@@ -137,6 +142,11 @@ pub struct InvocationReport {
     pub origin: Option<OriginRequest>,
     /// `cf.logCustomData`, URL-encoded and capped at 800 bytes.
     pub custom_log_data: Option<String>,
+    /// The function read nothing but its event, its code's constants, its
+    /// key value store and `cf.edgeLocation()`: not the clock (`Date`),
+    /// `Math.random` nor `context.requestId`. Its report is then a function
+    /// of the event (`cloudfront_functions::memo`).
+    pub deterministic: bool,
 }
 
 /// Run `code` on `event` on this thread's engine.

@@ -457,6 +457,12 @@ fn n_origin(_: &JsValue, args: &[JsValue], ctx: &mut Context) -> JsResult<JsValu
     Ok(JsValue::undefined())
 }
 
+/// `Math.random` was called: the invocation depends on more than its event.
+fn n_nondeterministic(_: &JsValue, _: &[JsValue], ctx: &mut Context) -> JsResult<JsValue> {
+    state(ctx)?.borrow_mut().nondeterministic = true;
+    Ok(JsValue::undefined())
+}
+
 fn n_log_custom_data(_: &JsValue, args: &[JsValue], ctx: &mut Context) -> JsResult<JsValue> {
     let s = super::rust_string(&string_arg(args, 0)?);
     let encoded: String =
@@ -542,6 +548,7 @@ pub fn helpers(ctx: &mut Context) -> JsObject {
         ("kvsMeta", n_kvs_meta, 0),
         ("origin", n_origin, 2),
         ("logCustomData", n_log_custom_data, 1),
+        ("nondeterministic", n_nondeterministic, 0),
         ("edgeLocation", n_edge_location, 0),
         ("jsonParse", n_json_parse, 1),
     ];

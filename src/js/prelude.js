@@ -20,6 +20,13 @@
     };
     Object.defineProperty(JSON, 'parse', { value: methods.parse, writable: true, enumerable: false, configurable: true });
   })();
+  // Math.random: the engine's own, noting that the invocation's result is
+  // not a function of its event (see cloudfront_functions/memo.rs).
+  (function () {
+    var random = Math.random, mark = N.nondeterministic;
+    var methods = { random() { mark(); return random(); } };
+    Object.defineProperty(Math, 'random', { value: methods.random, writable: true, enumerable: false, configurable: true });
+  })();
   var ENCODINGS = { 'utf8': 'utf8', 'utf-8': 'utf8', 'hex': 'hex', 'base64': 'base64',
     'base64url': 'base64url', 'latin1': 'latin1', 'binary': 'latin1', 'ascii': 'ascii' };
   function normEnc(enc, dflt) {
