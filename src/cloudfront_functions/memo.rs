@@ -32,7 +32,7 @@ use std::rc::Rc;
 use rustc_hash::FxHasher;
 
 use super::event::Event;
-use crate::js::InvocationReport;
+use super::Run;
 
 /// Events remembered per function and thread.
 pub const CAPACITY: usize = 256;
@@ -43,7 +43,7 @@ const FUNCTIONS: usize = 64;
 #[derive(Debug)]
 struct Remembered {
     event: Event,
-    report: Rc<InvocationReport>,
+    run: Rc<Run>,
 }
 
 thread_local! {
@@ -73,20 +73,20 @@ fn same_input(a: &Event, b: &Event) -> bool {
         && a.response == b.response
 }
 
-/// The remembered report of `function` for an event identical to `ev`
+/// The remembered run of `function` for an event identical to `ev`
 /// (`key` is [`key`]`(ev)`).
-pub fn replay(function: u64, key: u64, ev: &Event) -> Option<Rc<InvocationReport>> {
+pub fn replay(function: u64, key: u64, ev: &Event) -> Option<Rc<Run>> {
     MEMOS.with(|m| {
         let memos = m.borrow();
         let r = memos.get(&function)?.get(&key)?;
-        same_input(&r.event, ev).then(|| r.report.clone())
+        same_input(&r.event, ev).then(|| r.run.clone())
     })
 }
 
-/// Remember `report`, the run of `function` on `ev`, if it may be replayed:
+/// Remember `run`, the run of `function` on `ev`, if it may be replayed:
 /// deterministic and successful.
-pub fn remember(function: u64, key: u64, ev: &Event, report: &Rc<InvocationReport>) {
-    if !report.deterministic || report.result.is_err() {
+pub fn remember(function: u64, key: u64, ev: &Event, run: &Rc<Run>) {
+    if !run.report.deterministic || run.report.result.is_err() {
         return;
     }
     MEMOS.with(|m| {
@@ -102,7 +102,7 @@ pub fn remember(function: u64, key: u64, ev: &Event, report: &Rc<InvocationRepor
             key,
             Remembered {
                 event: ev.clone(),
-                report: Rc::clone(report),
+                run: Rc::clone(run),
             },
         );
     });
@@ -113,6 +113,7 @@ mod tests {
     use super::*;
     use crate::cloudfront_functions::event::{EventContext, EventRequest, EventType, Field};
     use crate::cloudfront_functions::event::{OutRequest, Output, Querystring};
+    use crate::js::InvocationReport;
     use std::time::Duration;
 
     fn event(request_id: &str, uri: &str) -> Event {
@@ -136,8 +137,8 @@ mod tests {
         }
     }
 
-    fn report(deterministic: bool) -> Rc<InvocationReport> {
-        Rc::new(InvocationReport {
+    fn report(deterministic: bool) -> Rc<Run> {
+        Rc::new(Run::new(InvocationReport {
             result: Ok(Output::Request(OutRequest {
                 method: "GET".into(),
                 uri: "/x".into(),
@@ -150,7 +151,7 @@ mod tests {
             origin: None,
             custom_log_data: None,
             deterministic,
-        })
+        }))
     }
 
     #[test]
@@ -168,10 +169,10 @@ mod tests {
         let ev = event("a", "/");
         remember(901, key(&ev), &ev, &report(true));
         let again = event("b", "/");
-        let r = replay(901, key(&again), &again).expect("replayed");
+        let r = &replay(901, key(&again), &again).expect("replayed").report;
         assert_eq!(r.logs, vec!["line".to_owned()]);
         assert_eq!(r.elapsed, Duration::from_micros(7));
-        assert_eq!(r.result, report(true).result);
+        assert_eq!(r.result, report(true).report.result);
         // Another function, or another event, does not see it.
         assert!(replay(902, key(&again), &again).is_none());
         let other = event("b", "/other");
@@ -184,7 +185,7 @@ mod tests {
         remember(903, key(&ev), &ev, &report(false));
         assert!(replay(903, key(&ev), &ev).is_none());
         let mut failed = report(true);
-        Rc::make_mut(&mut failed).result =
+        Rc::make_mut(&mut failed).report.result =
             Err(super::super::FunctionError::Execution("boom".into()));
         remember(903, key(&ev), &ev, &failed);
         assert!(replay(903, key(&ev), &ev).is_none());

@@ -24,6 +24,7 @@ pub mod memo;
 pub mod origin;
 pub mod test;
 
+use std::cell::OnceCell;
 use std::collections::HashMap;
 use std::path::Path;
 use std::rc::Rc;
@@ -82,6 +83,25 @@ pub struct CloudFrontFunction {
     throttle: budget::Throttle,
     /// Replay deterministic invocations at the edge ([`memo`]).
     memoize: bool,
+}
+
+/// One invocation's report, with what the edge derives from it. Shared
+/// with the memo, so that a replay skips the derivation as well as the run.
+#[derive(Debug, Clone)]
+pub struct Run {
+    pub report: InvocationReport,
+    /// viewer-response: the returned headers as HTTP, before the hidden
+    /// ones are added back (a function of the event and the result).
+    response_headers: OnceCell<Result<HeaderMap, FunctionError>>,
+}
+
+impl Run {
+    fn new(report: InvocationReport) -> Self {
+        Run {
+            report,
+            response_headers: OnceCell::new(),
+        }
+    }
 }
 
 /// Facts about the invocation that go into the event's `context`.
@@ -187,8 +207,8 @@ impl CloudFrontFunction {
         edge_location: Option<EdgeLocation>,
         budget_mode: BudgetMode,
     ) -> InvocationReport {
-        let (report, _) = self.run_shared(event, || edge_location, budget_mode);
-        Rc::unwrap_or_clone(report)
+        let (run, _) = self.run_shared(event, || edge_location, budget_mode);
+        Rc::unwrap_or_clone(run).report
     }
 
     /// [`Self::run_event`], with the report shared with the memo, and
@@ -198,34 +218,34 @@ impl CloudFrontFunction {
         event: &Event,
         edge_location: impl FnOnce() -> Option<EdgeLocation>,
         budget_mode: BudgetMode,
-    ) -> (Rc<InvocationReport>, bool) {
+    ) -> (Rc<Run>, bool) {
         let memo_key =
             (self.memoize && budget_mode == BudgetMode::Enforce).then(|| memo::key(event));
         let replayed = memo_key.and_then(|key| memo::replay(self.code.id(), key, event));
         let was_replayed = replayed.is_some();
-        let mut report = match replayed {
-            Some(report) => report,
+        let mut run = match replayed {
+            Some(run) => run,
             None => {
-                let report = Rc::new(crate::js::invoke(
+                let run = Rc::new(Run::new(crate::js::invoke(
                     &self.code,
                     event,
                     &InvokeOptions {
                         kvs: self.kvs.clone(),
                         edge_location: edge_location(),
                     },
-                ));
+                )));
                 if let Some(key) = memo_key {
-                    if self.compute_utilization(&report) <= 100 {
-                        memo::remember(self.code.id(), key, event, &report);
+                    if self.compute_utilization(&run.report) <= 100 {
+                        memo::remember(self.code.id(), key, event, &run);
                     }
                 }
-                report
+                run
             }
         };
         if budget_mode == BudgetMode::Enforce {
-            let utilization = self.compute_utilization(&report);
-            if self.throttle.record(utilization) && report.result.is_ok() {
-                Rc::make_mut(&mut report).result = Err(FunctionError::Throttled(format!(
+            let utilization = self.compute_utilization(&run.report);
+            if self.throttle.record(utilization) && run.report.result.is_ok() {
+                Rc::make_mut(&mut run).report.result = Err(FunctionError::Throttled(format!(
                     "compute utilization {utilization}% of the {} µs budget; {} of the last {} invocations ran over it",
                     self.budget.as_micros(),
                     self.throttle.recent_overruns(),
@@ -233,7 +253,7 @@ impl CloudFrontFunction {
                 )));
             }
         }
-        (report, was_replayed)
+        (run, was_replayed)
     }
 
     /// An invocation's compute utilization in percent (over 100 when it ran
@@ -242,7 +262,7 @@ impl CloudFrontFunction {
         budget::utilization(report.elapsed, self.budget)
     }
 
-    fn run_logged(&self, cx: &InvocationContext<'_>, event: &Event) -> Rc<InvocationReport> {
+    fn run_logged(&self, cx: &InvocationContext<'_>, event: &Event) -> Rc<Run> {
         let edge = || EdgeLocation {
             name: cx
                 .distribution
@@ -256,8 +276,9 @@ impl CloudFrontFunction {
             server_ip: "127.0.0.1".to_owned(),
             region: "local".to_owned(),
         };
-        let (report, replayed) = self.run_shared(event, || Some(edge()), BudgetMode::Enforce);
-        let utilization = self.compute_utilization(&report);
+        let (run, replayed) = self.run_shared(event, || Some(edge()), BudgetMode::Enforce);
+        let report = &run.report;
+        let utilization = self.compute_utilization(report);
         if utilization > 100 {
             tracing::warn!(function = %self.name, request_id = %cx.request_id, utilization, "CloudFront Function over its time budget");
         } else if replayed {
@@ -282,7 +303,7 @@ impl CloudFrontFunction {
         if let Err(e) = &report.result {
             tracing::warn!(function = %self.name, request_id = %cx.request_id, error = %e, "CloudFront Function failed");
         }
-        report
+        run
     }
 
     fn event(cx: &InvocationContext<'_>, req: &ViewerRequest, event_type: EventType) -> Event {
@@ -306,7 +327,8 @@ impl CloudFrontFunction {
         req: &ViewerRequest,
     ) -> Result<ViewerRequestOutcome, FunctionError> {
         let ev = Self::event(cx, req, EventType::ViewerRequest);
-        let report = self.run_logged(cx, &ev);
+        let run = self.run_logged(cx, &ev);
+        let report = &run.report;
         match &report.result {
             Err(e) => Err(e.clone()),
             Ok(Output::Request(out)) => {
@@ -345,15 +367,19 @@ impl CloudFrontFunction {
     ) -> Result<ResponseChange, FunctionError> {
         let mut ev = Self::event(cx, req, EventType::ViewerResponse);
         ev.response = Some(event::event_response(status, headers));
-        let report = self.run_logged(cx, &ev);
-        let Output::Response(out) = report.result.as_ref().map_err(Clone::clone)? else {
+        let run = self.run_logged(cx, &ev);
+        let Output::Response(out) = run.report.result.as_ref().map_err(Clone::clone)? else {
             return Err(FunctionError::Validation(
                 "a viewer-response function must return a response".into(),
             ));
         };
         let status = event::status_code(out.status_code)?;
-        let mut new_headers =
-            event::response_headers(EventType::ViewerResponse, out, ev.response.as_ref())?;
+        let mut new_headers = run
+            .response_headers
+            .get_or_init(|| {
+                event::response_headers(EventType::ViewerResponse, out, ev.response.as_ref())
+            })
+            .clone()?;
         // Hidden headers the function never saw travel on unchanged.
         for (name, value) in headers {
             if event::is_disallowed_header(name.as_str()) {
