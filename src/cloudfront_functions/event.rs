@@ -195,7 +195,7 @@ pub fn header_fields(headers: &HeaderMap) -> Fields {
         if n == "cookie" || n == "set-cookie" || is_disallowed_header(n) {
             continue;
         }
-        let text = String::from_utf8_lossy(value.as_bytes()).into_owned();
+        let text = header_text(value);
         match out.last_mut() {
             Some((_, field)) if last == Some(name) => field
                 .multi_value
@@ -206,6 +206,15 @@ pub fn header_fields(headers: &HeaderMap) -> Fields {
         last = Some(name);
     }
     out
+}
+
+/// A header value as event text: visible ASCII as it is (nearly every
+/// value, and the cheap check), anything else decoded as UTF-8, lossily.
+fn header_text(value: &HeaderValue) -> String {
+    match value.to_str() {
+        Ok(s) => s.to_owned(),
+        Err(_) => String::from_utf8_lossy(value.as_bytes()).into_owned(),
+    }
 }
 
 /// `ip` as the event's `viewer.ip`. IPv4 skips the formatting machinery,
@@ -510,6 +519,22 @@ pub fn apply_request(
     event: &EventRequest,
     out: &OutRequest,
 ) -> Result<ViewerRequest, FunctionError> {
+    apply_request_with(orig, event, out, || request_headers(event, out))
+}
+
+/// The returned request's visible headers as HTTP (a function of the event
+/// and the result alone, so a replayed run reuses it).
+pub fn request_headers(event: &EventRequest, out: &OutRequest) -> Result<HeaderMap, FunctionError> {
+    headers_from_fields(EventType::ViewerRequest, &out.headers, &event.headers)
+}
+
+/// [`apply_request`], with the visible headers from `headers` ([`request_headers`]).
+pub fn apply_request_with(
+    orig: &ViewerRequest,
+    event: &EventRequest,
+    out: &OutRequest,
+    headers: impl FnOnce() -> Result<HeaderMap, FunctionError>,
+) -> Result<ViewerRequest, FunctionError> {
     if out.method != event.method {
         return Err(validation("request.method is read-only"));
     }
@@ -522,7 +547,7 @@ pub fn apply_request(
     if out.uri.bytes().any(|b| b <= b' ' || b == 0x7f) {
         return Err(validation("request.uri contains invalid characters"));
     }
-    let mut headers = headers_from_fields(EventType::ViewerRequest, &out.headers, &event.headers)?;
+    let mut headers = headers()?;
     if out.cookies == event.cookies {
         // Unchanged cookies travel exactly as the viewer sent them.
         for v in orig.headers.get_all(http::header::COOKIE) {
@@ -940,6 +965,21 @@ mod tests {
         assert_eq!(find(&ev.headers, "x").unwrap().multi_value, None);
         assert_eq!(find(&ev.querystring, "k").unwrap().values(), vec!["1", "2"]);
         assert_eq!(find(&ev.querystring, "z").unwrap().value, "");
+    }
+
+    #[test]
+    fn header_values_beyond_visible_ascii_are_decoded_as_utf8() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            "x-utf8",
+            HeaderValue::from_bytes("café".as_bytes()).unwrap(),
+        );
+        h.insert("x-tab", HeaderValue::from_bytes(b"a\tb").unwrap());
+        h.insert("x-latin1", HeaderValue::from_bytes(b"caf\xe9").unwrap());
+        let f = header_fields(&h);
+        assert_eq!(find(&f, "x-utf8").unwrap().value, "café");
+        assert_eq!(find(&f, "x-tab").unwrap().value, "a\tb");
+        assert_eq!(find(&f, "x-latin1").unwrap().value, "caf\u{fffd}");
     }
 
     #[test]

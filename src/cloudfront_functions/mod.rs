@@ -90,16 +90,16 @@ pub struct CloudFrontFunction {
 #[derive(Debug, Clone)]
 pub struct Run {
     pub report: InvocationReport,
-    /// viewer-response: the returned headers as HTTP, before the hidden
-    /// ones are added back (a function of the event and the result).
-    response_headers: OnceCell<Result<HeaderMap, FunctionError>>,
+    /// The returned request's or response's headers as HTTP, before the
+    /// hidden ones are added back (a function of the event and the result).
+    headers: OnceCell<Result<HeaderMap, FunctionError>>,
 }
 
 impl Run {
     fn new(report: InvocationReport) -> Self {
         Run {
             report,
-            response_headers: OnceCell::new(),
+            headers: OnceCell::new(),
         }
     }
 }
@@ -332,7 +332,11 @@ impl CloudFrontFunction {
         match &report.result {
             Err(e) => Err(e.clone()),
             Ok(Output::Request(out)) => {
-                let new_req = event::apply_request(req, &ev.request, out)?;
+                let new_req = event::apply_request_with(req, &ev.request, out, || {
+                    run.headers
+                        .get_or_init(|| event::request_headers(&ev.request, out))
+                        .clone()
+                })?;
                 let origin = report
                     .origin
                     .as_ref()
@@ -375,7 +379,7 @@ impl CloudFrontFunction {
         };
         let status = event::status_code(out.status_code)?;
         let mut new_headers = run
-            .response_headers
+            .headers
             .get_or_init(|| {
                 event::response_headers(EventType::ViewerResponse, out, ev.response.as_ref())
             })
