@@ -31,13 +31,16 @@ use std::rc::Rc;
 
 use rustc_hash::FxHasher;
 
-use super::event::Event;
+use super::event::{Event, Field};
 use super::Run;
 
 /// Events remembered per function and thread.
 pub const CAPACITY: usize = 256;
 /// Functions remembered per thread: more (only tests load that many) start over.
 const FUNCTIONS: usize = 64;
+/// Largest event remembered (its text, in bytes), so that a memo stays
+/// within a few MB whatever the requests: a browser's is 1–2 KB.
+pub const MAX_EVENT_BYTES: usize = 8 * 1024;
 
 /// An event and the report of its run.
 #[derive(Debug)]
@@ -63,6 +66,43 @@ pub fn key(ev: &Event) -> u64 {
     h.finish()
 }
 
+/// The text an event carries, in bytes (names and values).
+fn event_bytes(ev: &Event) -> usize {
+    let fields = |f: &[(String, Field)]| -> usize {
+        f.iter()
+            .map(|(n, f)| {
+                n.len()
+                    + f.value.len()
+                    + f.multi_value
+                        .iter()
+                        .flatten()
+                        .map(String::len)
+                        .sum::<usize>()
+            })
+            .sum()
+    };
+    let r = &ev.request;
+    let mut n = r.uri.len() + fields(&r.querystring) + fields(&r.headers) + fields(&r.cookies);
+    if let Some(resp) = &ev.response {
+        n += fields(&resp.headers);
+        n += resp
+            .cookies
+            .iter()
+            .map(|(name, c)| {
+                name.len()
+                    + c.value.len()
+                    + c.attributes.len()
+                    + c.multi_value
+                        .iter()
+                        .flatten()
+                        .map(|v| v.value.len() + v.attributes.len())
+                        .sum::<usize>()
+            })
+            .sum::<usize>();
+    }
+    n
+}
+
 /// Whether a function sees `a` and `b` as the same event.
 fn same_input(a: &Event, b: &Event) -> bool {
     a.context.distribution_domain_name == b.context.distribution_domain_name
@@ -83,10 +123,11 @@ pub fn replay(function: u64, key: u64, ev: &Event) -> Option<Rc<Run>> {
     })
 }
 
-/// Remember `run`, the run of `function` on `ev`, if it may be replayed:
-/// deterministic and successful.
+/// Remember `run`, the run of `function` on `ev`, if it may be replayed
+/// (deterministic and successful) and `ev` is not larger than [`MAX_EVENT_BYTES`].
 pub fn remember(function: u64, key: u64, ev: &Event, run: &Rc<Run>) {
-    if !run.report.deterministic || run.report.result.is_err() {
+    if !run.report.deterministic || run.report.result.is_err() || event_bytes(ev) > MAX_EVENT_BYTES
+    {
         return;
     }
     MEMOS.with(|m| {
@@ -111,7 +152,7 @@ pub fn remember(function: u64, key: u64, ev: &Event, run: &Rc<Run>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cloudfront_functions::event::{EventContext, EventRequest, EventType, Field};
+    use crate::cloudfront_functions::event::{EventContext, EventRequest, EventType};
     use crate::cloudfront_functions::event::{OutRequest, Output, Querystring};
     use crate::js::InvocationReport;
     use std::time::Duration;
@@ -189,6 +230,20 @@ mod tests {
             Err(super::super::FunctionError::Execution("boom".into()));
         remember(903, key(&ev), &ev, &failed);
         assert!(replay(903, key(&ev), &ev).is_none());
+    }
+
+    #[test]
+    fn large_events_are_not_remembered() {
+        let mut ev = event("a", "/");
+        ev.request.headers.push((
+            "cookie-ish".into(),
+            Field::single("x".repeat(MAX_EVENT_BYTES)),
+        ));
+        remember(906, key(&ev), &ev, &report(true));
+        assert!(replay(906, key(&ev), &ev).is_none());
+        ev.request.headers.pop();
+        remember(906, key(&ev), &ev, &report(true));
+        assert!(replay(906, key(&ev), &ev).is_some());
     }
 
     #[test]
