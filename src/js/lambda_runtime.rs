@@ -901,6 +901,86 @@ mod tests {
         }
     }
 
+    /// The first of `callback` and the returned promise to settle wins, in
+    /// job-queue order: the promise's reaction is queued when the handler
+    /// returns, after the jobs the handler queued itself.
+    #[test]
+    fn callback_and_returned_promise_settle_in_job_order() {
+        for (src, expected) in [
+            (
+                "exports.handler = async (e, c, cb) => { cb(null, 'cb'); return 'ret'; };",
+                "cb",
+            ),
+            (
+                "exports.handler = async (e, c, cb) => { Promise.resolve().then(() => cb(null, 'cb')); return 'ret'; };",
+                "cb",
+            ),
+            (
+                "exports.handler = (e, c, cb) => { Promise.resolve().then(() => 0).then(() => cb(null, 'cb')); return Promise.resolve('ret'); };",
+                "ret",
+            ),
+            (
+                "exports.handler = async (e, c, cb) => { await null; Promise.resolve().then(() => cb(null, 'cb')); return 'ret'; };",
+                "cb",
+            ),
+            (
+                "exports.handler = async (e, c, cb) => { await null; Promise.resolve().then(() => 0).then(() => cb(null, 'cb')); return 'ret'; };",
+                "ret",
+            ),
+            (
+                "exports.handler = async (e, c, cb) => { await null; cb(null, 'cb'); return 'ret'; };",
+                "cb",
+            ),
+            (
+                "exports.handler = (e, c, cb) => { Promise.resolve().then(() => cb(null, 'cb')); return Promise.reject(new Error('no')); };",
+                "cb",
+            ),
+        ] {
+            assert_eq!(result(src), json!(expected), "{src}");
+        }
+    }
+
+    /// The returned promise is followed through its observable `then` (and
+    /// the species lookup `then` makes), as Node.js's runtime does.
+    #[test]
+    fn the_returned_promise_is_followed_through_its_then() {
+        assert_eq!(
+            result(
+                "const then = Promise.prototype.then; \
+                 Promise.prototype.then = function (f, r) { return then.call(this, (v) => f(v + '!'), r); }; \
+                 exports.handler = async () => 'x';"
+            ),
+            json!("x!")
+        );
+        assert_eq!(
+            result(
+                "exports.handler = () => { const p = Promise.resolve('a'); p.then = (f) => f('own'); return p; };"
+            ),
+            json!("own")
+        );
+        assert_eq!(
+            result(
+                "class P extends Promise { then(f, r) { return super.then((v) => f(v + '?'), r); } } \
+                 exports.handler = () => P.resolve('s');"
+            ),
+            json!("s?")
+        );
+        let r = run(
+            "Object.defineProperty(Promise, Symbol.species, { configurable: true, get() { console.log('species'); return Promise; } }); \
+             exports.handler = async () => 1;",
+            json!({}),
+        );
+        assert_eq!(r.outcome, EngineOutcome::Result(json!(1)));
+        assert_eq!(r.logs, ["INFO\tspecies"]);
+        let r = run(
+            "Object.defineProperty(Promise.prototype, 'constructor', { configurable: true, get() { console.log('ctor'); return Promise; } }); \
+             exports.handler = async () => 2;",
+            json!({}),
+        );
+        assert_eq!(r.outcome, EngineOutcome::Result(json!(2)));
+        assert_eq!(r.logs, ["INFO\tctor"]);
+    }
+
     #[test]
     fn missing_handler_is_an_error() {
         match run("exports.other = () => 1;", json!({})).outcome {
