@@ -26,16 +26,21 @@
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
-use boa_engine::object::builtins::{JsArrayBuffer, JsUint8Array};
+use boa_engine::builtins::object::OrdinaryObject;
+use boa_engine::builtins::promise::PromiseState;
+use boa_engine::job::{Job, PromiseJob};
+use boa_engine::object::builtins::{JsArray, JsArrayBuffer, JsPromise, JsUint8Array};
 use boa_engine::object::ObjectInitializer;
+use boa_engine::property::Attribute;
 use boa_engine::{
-    js_string, Context, JsError, JsNativeError, JsObject, JsResult, JsString, JsValue,
+    js_string, Context, JsError, JsNativeError, JsObject, JsResult, JsString, JsSymbol, JsValue,
     NativeFunction, Source,
 };
 use hmac::{Hmac, Mac};
 use sha1::Digest;
 
 use super::json_value as value;
+use super::own_data_value;
 
 /// The JavaScript half of the runtime (Buffer, querystring, url, util, ...).
 const PRELUDE: &str = include_str!("lambda_prelude.js");
@@ -95,14 +100,183 @@ pub struct EngineInvocation {
     pub logs: Vec<String>,
 }
 
+/// Slots of the per-invocation state array (the prelude's `DONE`, `RESULT`,
+/// `ERROR`, `LOGS`, `TIMERS` and `SEQ`). An array because boa creates one
+/// without a shape transition per field: half the instructions of the object
+/// literal it replaced.
+mod slot {
+    pub const DONE: u32 = 0;
+    pub const RESULT: u32 = 1;
+    pub const ERROR: u32 = 2;
+    pub const LOGS: u32 = 3;
+}
+
+/// The prelude's pieces an invocation is driven with, and the built-ins
+/// whose being untouched lets [`Runtime::follow`] skip `then`.
+struct Runtime {
+    invoke: JsObject,
+    follow: JsObject,
+    fail: JsObject,
+    next_timer: JsObject,
+    fire_timer: JsObject,
+    reset_globals: JsObject,
+    context_proto: JsObject,
+    st_key: JsSymbol,
+    deadline_key: JsSymbol,
+    promise_proto: JsObject,
+    promise_ctor: JsObject,
+    /// `Promise.prototype.then` and the `Promise[Symbol.species]` getter as
+    /// the realm made them.
+    then: JsObject,
+    species: JsObject,
+}
+
+impl Runtime {
+    /// Take the pieces out of the prelude's result (before any handler code runs).
+    fn new(prelude: &JsValue, ctx: &mut Context) -> JsResult<Self> {
+        let bad = || JsNativeError::typ().with_message("bad prelude");
+        let p = prelude.as_object().ok_or_else(bad)?;
+        let mut object = |name: &'static str| -> JsResult<JsObject> {
+            p.get(JsString::from(name), ctx)?
+                .as_object()
+                .ok_or_else(|| bad().into())
+        };
+        let (invoke, follow, fail) = (object("invoke")?, object("follow")?, object("fail")?);
+        let (next_timer, fire_timer) = (object("nextTimer")?, object("fireTimer")?);
+        let (reset_globals, context_proto) = (object("resetGlobals")?, object("ContextProto")?);
+        let mut symbol = |name: &'static str| -> JsResult<JsSymbol> {
+            p.get(JsString::from(name), ctx)?
+                .as_symbol()
+                .ok_or_else(|| bad().into())
+        };
+        let (st_key, deadline_key) = (symbol("ST")?, symbol("DEADLINE")?);
+        let promise = ctx.intrinsics().constructors().promise();
+        let (promise_proto, promise_ctor) = (promise.prototype(), promise.constructor());
+        let then = own_data_value(&promise_proto, &js_string!("then").into())
+            .and_then(|v| v.as_object())
+            .ok_or_else(bad)?;
+        let species = promise_ctor
+            .borrow()
+            .properties()
+            .get(&JsSymbol::species().into())
+            .and_then(|d| d.get().and_then(JsValue::as_object))
+            .ok_or_else(bad)?;
+        Ok(Runtime {
+            invoke,
+            follow,
+            fail,
+            next_timer,
+            fire_timer,
+            reset_globals,
+            context_proto,
+            st_key,
+            deadline_key,
+            promise_proto,
+            promise_ctor,
+            then,
+            species,
+        })
+    }
+
+    /// Follow the thenable `r` the handler returned: the first of it and
+    /// the handler's callback to settle wins. A native promise that has
+    /// already settled (an `async` handler that awaited nothing) whose
+    /// `then` and species lookups would find the built-ins gets, instead of
+    /// the `then` call (a derived promise and two closures, ~20k
+    /// instructions), a job doing what `then`'s reaction would, queued where
+    /// that reaction would be. Anything else goes through the prelude's
+    /// `follow`, which calls `r.then`.
+    fn follow(&self, st: &JsObject, r: &JsObject, ctx: &mut Context) -> JsResult<()> {
+        let settled = JsPromise::from_object(r.clone())
+            .ok()
+            .map(|p| p.state())
+            .filter(|s| !matches!(s, PromiseState::Pending));
+        let Some(state) = settled.filter(|_| self.then_is_builtin(r)) else {
+            let args = [st.clone().into(), r.clone().into()];
+            return self
+                .follow
+                .call(&JsValue::undefined(), &args, ctx)
+                .map(drop);
+        };
+        let st = st.clone();
+        let fail = self.fail.clone();
+        let job = PromiseJob::new(move |ctx| match state {
+            // The prelude's `succeed(st, v === undefined ? null : v)`.
+            PromiseState::Fulfilled(v) => {
+                if !slot_value(&st, slot::DONE).to_boolean() {
+                    let v = if v.is_undefined() { JsValue::null() } else { v };
+                    st.set(slot::DONE, true, true, ctx)?;
+                    st.set(slot::RESULT, v, true, ctx)?;
+                }
+                Ok(JsValue::undefined())
+            }
+            _ => {
+                let reason = match state {
+                    PromiseState::Rejected(e) => e,
+                    _ => JsValue::undefined(),
+                };
+                fail.call(&JsValue::undefined(), &[st.into(), reason], ctx)
+            }
+        });
+        ctx.enqueue_job(Job::PromiseJob(job));
+        Ok(())
+    }
+
+    /// Whether `r.then(...)` would call the built-in `then` and take the
+    /// built-in species, with no user code on the way (no getter, no
+    /// override on `r`, `Promise.prototype` or `Promise`).
+    fn then_is_builtin(&self, r: &JsObject) -> bool {
+        let own = |o: &JsObject, key: JsString| o.borrow().properties().get(&key.into());
+        let is = |v: Option<JsValue>, o: &JsObject| {
+            v.and_then(|v| v.as_object())
+                .is_some_and(|v| JsObject::equals(&v, o))
+        };
+        r.prototype()
+            .is_some_and(|p| JsObject::equals(&p, &self.promise_proto))
+            && own(r, js_string!("then")).is_none()
+            && own(r, js_string!("constructor")).is_none()
+            && is(
+                own_data_value(&self.promise_proto, &js_string!("then").into()),
+                &self.then,
+            )
+            && is(
+                own_data_value(&self.promise_proto, &js_string!("constructor").into()),
+                &self.promise_ctor,
+            )
+            && is(
+                self.promise_ctor
+                    .borrow()
+                    .properties()
+                    .get(&JsSymbol::species().into())
+                    .and_then(|d| d.get().cloned()),
+                &self.species,
+            )
+    }
+}
+
+/// Slot `i` of the state array (`undefined` when missing).
+fn slot_value(st: &JsObject, i: u32) -> JsValue {
+    own_data_value(st, &i.into()).unwrap_or_default()
+}
+
+/// The `context` names derived from the function name.
+struct Names {
+    function_name: String,
+    name: JsString,
+    arn: JsString,
+    group: JsString,
+}
+
 /// A boa context with the runtime installed and one handler compiled.
 pub struct LambdaEngine {
     context: Context,
-    invoke: JsObject,
+    runtime: Runtime,
     /// Own properties of the global object once the runtime is installed.
     globals: usize,
     factory: JsObject,
     handler: JsString,
+    /// Cached for the function name last seen (one function per engine).
+    names: Option<Names>,
 }
 
 impl std::fmt::Debug for LambdaEngine {
@@ -123,27 +297,24 @@ impl LambdaEngine {
             .runtime_limits_mut()
             .set_recursion_limit(RECURSION_LIMIT);
         let natives = natives(&mut context);
-        let prelude = context
+        let runtime = context
             .eval(Source::from_bytes(PRELUDE))
             .and_then(|p| call_fn(&p, &[natives.into()], &mut context))
+            .and_then(|p| Runtime::new(&p, &mut context))
             .map_err(|e| SourceError {
                 line: None,
                 column: None,
                 message: format!("embedded runtime failed to start: {e}"),
             })?;
-        let invoke = prelude.as_callable().ok_or_else(|| SourceError {
-            line: None,
-            column: None,
-            message: "embedded runtime failed to start".into(),
-        })?;
         let factory = compile_factory(source, &mut context)?;
         let globals = global_count(&mut context);
         Ok(LambdaEngine {
             context,
-            invoke,
+            runtime,
             globals,
             factory,
             handler: JsString::from(handler),
+            names: None,
         })
     }
 
@@ -162,37 +333,55 @@ impl LambdaEngine {
         info: &InvokeInfo,
         deadline: Instant,
     ) -> EngineInvocation {
-        let ctx = &mut self.context;
         let remaining = deadline.saturating_duration_since(Instant::now());
         let deadline_ms = SystemTime::now()
             .checked_add(remaining)
             .unwrap_or_else(SystemTime::now)
             .duration_since(UNIX_EPOCH)
             .map_or(0.0, |d| d.as_millis() as f64);
+        let names = match self.names.take() {
+            Some(n) if n.function_name == info.function_name => n,
+            _ => Names::new(&info.function_name),
+        };
+        let rt = &self.runtime;
+        let ctx = &mut self.context;
         let state = (|| -> JsResult<JsObject> {
             if global_count(ctx) != self.globals {
-                let reset = self.invoke.get(js_string!("resetGlobals"), ctx)?;
-                call_fn(&reset, &[], ctx)?;
+                rt.reset_globals.call(&JsValue::undefined(), &[], ctx)?;
             }
             let event = value::to_js(event, ctx);
-            let st = self.invoke.call(
+            // [done, result, error, logs, timers, seq]
+            let st: JsObject = JsArray::from_iter(
+                [
+                    false.into(),
+                    JsValue::undefined(),
+                    JsValue::undefined(),
+                    JsValue::null(),
+                    JsValue::null(),
+                    0.into(),
+                ],
+                ctx,
+            )
+            .into();
+            let context = new_context(rt, &names, &st, info, deadline_ms, ctx);
+            let r = rt.invoke.call(
                 &JsValue::undefined(),
                 &[
                     self.factory.clone().into(),
                     self.handler.clone().into(),
                     event,
-                    JsString::from(info.function_name.as_str()).into(),
-                    JsString::from(info.request_id.as_str()).into(),
-                    deadline_ms.into(),
+                    st.clone().into(),
+                    context.into(),
+                    names.name.clone().into(),
                 ],
                 ctx,
             )?;
-            st.as_object().ok_or_else(|| {
-                JsNativeError::typ()
-                    .with_message("bad runtime state")
-                    .into()
-            })
+            if let Some(r) = r.as_object() {
+                rt.follow(&st, &r, ctx)?;
+            }
+            Ok(st)
         })();
+        self.names = Some(names);
         let state = match state {
             Ok(s) => s,
             Err(e) => {
@@ -202,10 +391,55 @@ impl LambdaEngine {
                 }
             }
         };
-        let outcome = drive(&state, ctx, deadline);
+        let outcome = drive(rt, &state, ctx, deadline);
         let logs = read_logs(&state, ctx);
         EngineInvocation { outcome, logs }
     }
+}
+
+impl Names {
+    fn new(function_name: &str) -> Self {
+        Names {
+            function_name: function_name.to_owned(),
+            name: JsString::from(function_name),
+            arn: JsString::from(format!(
+                "arn:aws:lambda:us-east-1:123456789012:function:{function_name}:1"
+            )),
+            group: JsString::from(format!("/aws/lambda/us-east-1.{function_name}")),
+        }
+    }
+}
+
+/// The Lambda `context` of one invocation: Node.js's data properties in its
+/// order on the prelude's `ContextProto`, the state and deadline under its
+/// symbols. Built here rather than as a JS object literal: boa's literal
+/// defines each property through the full `[[DefineOwnProperty]]`, about
+/// twice the instructions of inserting it.
+fn new_context(
+    rt: &Runtime,
+    names: &Names,
+    st: &JsObject,
+    info: &InvokeInfo,
+    deadline_ms: f64,
+    ctx: &mut Context,
+) -> JsObject {
+    let all = Attribute::all();
+    ObjectInitializer::with_native_data_and_proto(OrdinaryObject, rt.context_proto.clone(), ctx)
+        .property(js_string!("functionName"), names.name.clone(), all)
+        .property(js_string!("functionVersion"), js_string!("1"), all)
+        .property(js_string!("invokedFunctionArn"), names.arn.clone(), all)
+        .property(js_string!("memoryLimitInMB"), js_string!("128"), all)
+        .property(
+            js_string!("awsRequestId"),
+            JsString::from(info.request_id.as_str()),
+            all,
+        )
+        .property(js_string!("logGroupName"), names.group.clone(), all)
+        .property(js_string!("logStreamName"), js_string!("cfedge"), all)
+        .property(js_string!("callbackWaitsForEmptyEventLoop"), true, all)
+        .property(rt.st_key.clone(), st.clone(), all)
+        .property(rt.deadline_key.clone(), deadline_ms, all)
+        .build()
 }
 
 /// How many own properties the global object has (a cheap leak check).
@@ -371,7 +605,8 @@ fn source_error(e: &JsError, ctx: &mut Context, header_len: usize) -> SourceErro
 }
 
 /// Drive the job queue and timers until the invocation settles.
-fn drive(state: &JsObject, ctx: &mut Context, deadline: Instant) -> EngineOutcome {
+fn drive(rt: &Runtime, state: &JsObject, ctx: &mut Context, deadline: Instant) -> EngineOutcome {
+    let st: JsValue = state.clone().into();
     loop {
         if let Err(e) = ctx.run_jobs() {
             return EngineOutcome::Error(describe(&e, ctx));
@@ -381,9 +616,9 @@ fn drive(state: &JsObject, ctx: &mut Context, deadline: Instant) -> EngineOutcom
             Ok(None) => {}
             Err(e) => return EngineOutcome::Error(describe(&e, ctx)),
         }
-        let next = state
-            .get(js_string!("nextTimer"), ctx)
-            .and_then(|f| call_method(&f, state, ctx))
+        let next = rt
+            .next_timer
+            .call(&JsValue::undefined(), std::slice::from_ref(&st), ctx)
             .and_then(|v| v.to_number(ctx));
         let next = match next {
             Ok(n) => n,
@@ -401,9 +636,9 @@ fn drive(state: &JsObject, ctx: &mut Context, deadline: Instant) -> EngineOutcom
             return EngineOutcome::Timeout;
         }
         std::thread::sleep(wait);
-        if let Err(e) = state
-            .get(js_string!("fireTimer"), ctx)
-            .and_then(|f| call_method(&f, state, ctx))
+        if let Err(e) = rt
+            .fire_timer
+            .call(&JsValue::undefined(), std::slice::from_ref(&st), ctx)
         {
             return EngineOutcome::Error(describe(&e, ctx));
         }
@@ -412,16 +647,16 @@ fn drive(state: &JsObject, ctx: &mut Context, deadline: Instant) -> EngineOutcom
 
 /// The outcome once `done` is set.
 fn settled(state: &JsObject, ctx: &mut Context) -> JsResult<Option<EngineOutcome>> {
-    if !state.get(js_string!("done"), ctx)?.to_boolean() {
+    if !slot_value(state, slot::DONE).to_boolean() {
         return Ok(None);
     }
-    let error = state.get(js_string!("error"), ctx)?;
+    let error = slot_value(state, slot::ERROR);
     if !error.is_undefined() {
         return Ok(Some(EngineOutcome::Error(
             error.to_string(ctx)?.to_std_string_escaped(),
         )));
     }
-    let result = state.get(js_string!("result"), ctx)?;
+    let result = slot_value(state, slot::RESULT);
     let mut json = value::from_js(&result, ctx)?.unwrap_or(serde_json::Value::Null);
     whole_numbers_as_integers(&mut json);
     Ok(Some(EngineOutcome::Result(json)))
@@ -449,10 +684,7 @@ fn whole_numbers_as_integers(v: &mut serde_json::Value) {
 }
 
 fn read_logs(state: &JsObject, ctx: &mut Context) -> Vec<String> {
-    let Ok(logs) = state.get(js_string!("logs"), ctx) else {
-        return Vec::new();
-    };
-    match value::from_js(&logs, ctx) {
+    match value::from_js(&slot_value(state, slot::LOGS), ctx) {
         Ok(Some(serde_json::Value::Array(a))) => a
             .into_iter()
             .map(|v| match v {
@@ -483,13 +715,6 @@ fn call_fn(f: &JsValue, args: &[JsValue], ctx: &mut Context) -> JsResult<JsValue
         .as_callable()
         .ok_or_else(|| JsNativeError::typ().with_message("not a function"))?;
     f.call(&JsValue::undefined(), args, ctx)
-}
-
-fn call_method(f: &JsValue, this: &JsObject, ctx: &mut Context) -> JsResult<JsValue> {
-    let f = f
-        .as_callable()
-        .ok_or_else(|| JsNativeError::typ().with_message("not a function"))?;
-    f.call(&this.clone().into(), &[], ctx)
 }
 
 // === natives ===
@@ -979,6 +1204,35 @@ mod tests {
         );
         assert_eq!(r.outcome, EngineOutcome::Result(json!(2)));
         assert_eq!(r.logs, ["INFO\tctor"]);
+    }
+
+    /// An `async` handler's promise takes the job path of `Runtime::follow`
+    /// until user code touches what `then` would look up.
+    #[test]
+    fn only_untouched_promises_skip_then() {
+        let mut e = LambdaEngine::new("exports.handler = async () => 1;", "handler").unwrap();
+        let mut promise = |src: &str| {
+            let v = e.context.eval(Source::from_bytes(src)).unwrap();
+            let r = v.as_object().unwrap();
+            e.runtime.then_is_builtin(&r)
+        };
+        assert!(promise("(async () => 1)()"));
+        assert!(promise("Promise.reject(new Error('x'))"));
+        assert!(!promise(
+            "(() => { const p = Promise.resolve(1); p.then = () => {}; return p; })()"
+        ));
+        assert!(!promise("class P extends Promise {}; P.resolve(1)"));
+        assert!(!promise(
+            "Object.defineProperty(Promise, Symbol.species, { get() { return Promise; } }); Promise.resolve(1)"
+        ));
+        let mut e = LambdaEngine::new("exports.handler = async () => 1;", "handler").unwrap();
+        let v = e
+            .context
+            .eval(Source::from_bytes(
+                "Promise.prototype.then = function () {}; Promise.resolve(1)",
+            ))
+            .unwrap();
+        assert!(!e.runtime.then_is_builtin(&v.as_object().unwrap()));
     }
 
     #[test]
