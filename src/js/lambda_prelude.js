@@ -1,9 +1,9 @@
 // The embedded Lambda@Edge runtime's JavaScript half (compiled once per
 // worker thread). It receives the native helpers from `lambda_runtime.rs` and
-// returns `invoke`, which runs one invocation of a module factory with a
-// fresh top-level scope, a fresh `console`, fresh timers and the CommonJS
-// `module`/`exports`/`require` trio, Node.js-style, with the pieces the Rust
-// side drives an invocation with (see `Runtime` in `lambda_runtime.rs`).
+// returns the pieces the Rust side runs invocations with (see `Runtime` in
+// `lambda_runtime.rs`): each runs a module factory with a fresh top-level
+// scope, a fresh `console`, fresh timers and the CommonJS
+// `module`/`exports`/`require` trio, Node.js-style.
 (function (native) {
   'use strict';
 
@@ -561,18 +561,23 @@
     for (const k of Reflect.ownKeys(globalThis)) if (!BASE_GLOBALS.has(k)) delete globalThis[k];
   };
 
-  // Runs one invocation on the state `st` and `context` the Rust side made.
-  // Returns what the handler returned when it is a thenable, for the Rust
-  // side to follow (a settled native promise directly, anything else
-  // through `follow`), and `undefined` otherwise.
-  function invoke(factory, handlerName, event, st, context, functionName) {
+  // One invocation, driven by the Rust side: `begin` makes `st` the current
+  // state and returns `process` (made on the first invocation); the Rust
+  // side then calls the module factory with `scope`'s values (from Rust: in
+  // JS, passing 17 captured bindings costs a runtime name lookup each) and
+  // hands `start` the module. `start` returns what the handler returned when
+  // it is a thenable, for the Rust side to follow (a settled native promise
+  // directly, anything else through `follow`), and `undefined` otherwise.
+  const begin = (st, functionName) => {
     cur = st;
     if (process === undefined) {
       process = Object.freeze({ env: Object.freeze({ AWS_REGION: 'us-east-1', AWS_LAMBDA_FUNCTION_NAME: functionName }), version: 'v20.0.0', versions: Object.freeze({ node: '20.0.0' }), platform: 'linux', nextTick: (fn, ...args) => { Promise.resolve().then(() => fn(...args)); }, hrtime, uptime: () => (Date.now() - started) / 1000 });
     }
-    const module = { exports: {} };
+    return process;
+  };
+  const scope = { require, console, setTimeout, clearTimeout, setInterval, clearInterval: clearTimeout, setImmediate, Buffer, URL, URLSearchParams, TextEncoder, TextDecoder, atob, btoa, global: globalThis, queueMicrotask };
+  function start(module, handlerName, event, st, context, functionName) {
     try {
-      factory(require, module, module.exports, console, setTimeout, clearTimeout, setInterval, clearTimeout, setImmediate, Buffer, URL, URLSearchParams, TextEncoder, TextDecoder, atob, btoa, process, globalThis, queueMicrotask);
       const exp = module.exports;
       let handler = exp === null || exp === undefined ? undefined : exp[handlerName];
       if (typeof handler !== 'function' && exp && exp.default) handler = exp.default[handlerName];
@@ -596,5 +601,5 @@
       fail(st, e);
     }
   };
-  return { invoke, follow, fail, nextTimer, fireTimer, resetGlobals, ContextProto, ST, DEADLINE };
+  return { begin, scope, start, follow, fail, nextTimer, fireTimer, resetGlobals, ContextProto, ST, DEADLINE };
 })

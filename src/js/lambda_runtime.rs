@@ -54,7 +54,8 @@ const LAZY_MODULES: &[(&str, &str)] = &[
     ("zlib", include_str!("lambda_zlib.js")),
 ];
 
-/// The parameters the module factory receives, in the order `invoke` passes them.
+/// The parameters the module factory receives: `module`, `exports` and
+/// `process` per invocation, the others from the prelude's `scope`.
 const FACTORY_PARAMS: &str = "require, module, exports, console, setTimeout, clearTimeout, \
 setInterval, clearInterval, setImmediate, Buffer, URL, URLSearchParams, TextEncoder, TextDecoder, \
 atob, btoa, process, global, queueMicrotask";
@@ -114,7 +115,13 @@ mod slot {
 /// The prelude's pieces an invocation is driven with, and the built-ins
 /// whose being untouched lets [`Runtime::follow`] skip `then`.
 struct Runtime {
-    invoke: JsObject,
+    begin: JsObject,
+    start: JsObject,
+    /// The module factory's arguments, in [`FACTORY_PARAMS`] order, with
+    /// `undefined` where `module`, `exports` and `process` go per invocation.
+    factory_args: Vec<JsValue>,
+    /// Where those three go in `factory_args`.
+    per_invocation: [usize; 3],
     follow: JsObject,
     fail: JsObject,
     next_timer: JsObject,
@@ -141,7 +148,8 @@ impl Runtime {
                 .as_object()
                 .ok_or_else(|| bad().into())
         };
-        let (invoke, follow, fail) = (object("invoke")?, object("follow")?, object("fail")?);
+        let (begin, start, scope) = (object("begin")?, object("start")?, object("scope")?);
+        let (follow, fail) = (object("follow")?, object("fail")?);
         let (next_timer, fire_timer) = (object("nextTimer")?, object("fireTimer")?);
         let (reset_globals, context_proto) = (object("resetGlobals")?, object("ContextProto")?);
         let mut symbol = |name: &'static str| -> JsResult<JsSymbol> {
@@ -150,6 +158,16 @@ impl Runtime {
                 .ok_or_else(|| bad().into())
         };
         let (st_key, deadline_key) = (symbol("ST")?, symbol("DEADLINE")?);
+        let names: Vec<&str> = FACTORY_PARAMS.split(", ").collect();
+        let at = |name| names.iter().position(|n| *n == name).ok_or_else(bad);
+        let per_invocation = [at("module")?, at("exports")?, at("process")?];
+        let factory_args = names
+            .iter()
+            .map(|&name| match name {
+                "module" | "exports" | "process" => Ok(JsValue::undefined()),
+                _ => scope.get(JsString::from(name), ctx),
+            })
+            .collect::<JsResult<Vec<_>>>()?;
         let promise = ctx.intrinsics().constructors().promise();
         let (promise_proto, promise_ctor) = (promise.prototype(), promise.constructor());
         let then = own_data_value(&promise_proto, &js_string!("then").into())
@@ -162,7 +180,10 @@ impl Runtime {
             .and_then(|d| d.get().and_then(JsValue::as_object))
             .ok_or_else(bad)?;
         Ok(Runtime {
-            invoke,
+            begin,
+            start,
+            factory_args,
+            per_invocation,
             follow,
             fail,
             next_timer,
@@ -364,10 +385,35 @@ impl LambdaEngine {
             )
             .into();
             let context = new_context(rt, &names, &st, info, deadline_ms, ctx);
-            let r = rt.invoke.call(
+            let process = rt.begin.call(
+                &JsValue::undefined(),
+                &[st.clone().into(), names.name.clone().into()],
+                ctx,
+            )?;
+            // `{ exports: {} }`, on shared shapes as a JS literal's.
+            let exports = ObjectInitializer::with_native_data(OrdinaryObject, ctx).build();
+            let module = ObjectInitializer::with_native_data(OrdinaryObject, ctx)
+                .property(js_string!("exports"), exports.clone(), Attribute::all())
+                .build();
+            let mut args = rt.factory_args.clone();
+            let values = [module.clone().into(), exports.into(), process];
+            for (&i, v) in rt.per_invocation.iter().zip(values) {
+                if let Some(arg) = args.get_mut(i) {
+                    *arg = v;
+                }
+            }
+            // As a JS `try` around the call would: a thrown value fails the
+            // invocation, a runtime limit (uncatchable) ends it.
+            if let Err(e) = self.factory.call(&JsValue::undefined(), &args, ctx) {
+                let thrown = e.into_opaque(ctx)?;
+                rt.fail
+                    .call(&JsValue::undefined(), &[st.clone().into(), thrown], ctx)?;
+                return Ok(st);
+            }
+            let r = rt.start.call(
                 &JsValue::undefined(),
                 &[
-                    self.factory.clone().into(),
+                    module.into(),
                     self.handler.clone().into(),
                     event,
                     st.clone().into(),
@@ -1233,6 +1279,35 @@ mod tests {
             ))
             .unwrap();
         assert!(!e.runtime.then_is_builtin(&v.as_object().unwrap()));
+    }
+
+    /// The module's top level runs in each invocation, as that invocation:
+    /// its logs and its exceptions are the invocation's.
+    #[test]
+    fn the_module_top_level_belongs_to_each_invocation() {
+        let mut e = LambdaEngine::new(
+            "console.log('loading', typeof module, typeof exports, typeof process, global === globalThis); \
+             exports.handler = async () => 1;",
+            "handler",
+        )
+        .unwrap();
+        let info = InvokeInfo {
+            function_name: "f".into(),
+            request_id: "r".into(),
+        };
+        for _ in 0..2 {
+            let r = e.invoke(&json!({}), &info, Instant::now() + Duration::from_secs(1));
+            assert_eq!(r.outcome, EngineOutcome::Result(json!(1)));
+            assert_eq!(r.logs, ["INFO\tloading object object object true"]);
+        }
+        match run("throw new RangeError('at load');", json!({})).outcome {
+            EngineOutcome::Error(m) => assert_eq!(m, "RangeError: at load"),
+            other => panic!("{other:?}"),
+        }
+        match run("throw 'plain';", json!({})).outcome {
+            EngineOutcome::Error(m) => assert_eq!(m, "plain"),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
