@@ -212,6 +212,25 @@ pub fn value_text(v: &HeaderValue) -> String {
     }
 }
 
+/// Whether `v` reads as `text` to a function ([`value_text`] without the copy).
+pub fn value_is(v: &HeaderValue, text: &str) -> bool {
+    match std::str::from_utf8(v.as_bytes()) {
+        Ok(s) => s == text,
+        Err(_) => v.as_bytes().iter().map(|&b| char::from(b)).eq(text.chars()),
+    }
+}
+
+/// The header list a function is shown for `headers`: what
+/// [`super::result::parse_headers`] reads back from [`headers_json`], made
+/// straight from the map (the pipeline validates results against it).
+pub fn header_list(headers: &HeaderMap) -> super::result::HeaderList {
+    headers
+        .iter()
+        .filter(|(name, _)| !is_disallowed(name.as_str()))
+        .map(|(name, v)| (name.clone(), value_text(v)))
+        .collect()
+}
+
 /// `{ "<lowercase>": [{key, value}, ...] }` from header pairs, skipping disallowed names.
 pub fn headers_json<'a>(
     headers: impl IntoIterator<Item = (&'a http::HeaderName, &'a HeaderValue)>,
@@ -446,6 +465,28 @@ mod tests {
             e.to_string(),
             r#"{"Records":[{"cf":{"config":{"distributionDomainName":"d1.cloudfront.net","distributionId":"EDIST","eventType":"origin-response","requestId":"rid"},"request":{"clientIp":"203.0.113.9","headers":{"host":[{"key":"Host","value":"example.com"}],"cookie":[{"key":"Cookie","value":"a=1"},{"key":"Cookie","value":"b=2"}],"x-latin":[{"key":"X-Latin","value":"café"}]},"method":"GET","origin":{"s3":{"authMethod":"none","customHeaders":{},"domainName":"b.s3.amazonaws.com","path":"","region":"us-east-1"}},"querystring":"","uri":"/a/b.html"},"response":{"headers":{"content-type":[{"key":"Content-Type","value":"text/html"}]},"status":"200","statusDescription":"OK"}}}]}"#
         );
+    }
+
+    /// The list the pipeline validates against is the one the event shows.
+    #[test]
+    fn header_list_is_what_the_event_shows() {
+        let mut headers = req().headers;
+        headers.append("x-latin", HeaderValue::from_bytes(b"na\xefve").unwrap());
+        headers.insert("connection", HeaderValue::from_static("close"));
+        let list = header_list(&headers);
+        assert_eq!(
+            list,
+            crate::lambda_edge::result::parse_headers(&headers_json(headers.iter()), "h").unwrap()
+        );
+        assert_eq!(list.len(), 5, "{list:?}");
+        for (name, v) in &headers {
+            assert!(value_is(v, &value_text(v)), "{name}");
+            assert!(!value_is(v, "other"), "{name}");
+        }
+        assert!(!value_is(
+            &HeaderValue::from_bytes(b"caf\xe9").unwrap(),
+            "cafe"
+        ));
     }
 
     #[test]
