@@ -234,13 +234,9 @@ impl Runtime {
                 }
                 Ok(JsValue::undefined())
             }
-            _ => {
-                let reason = match state {
-                    PromiseState::Rejected(e) => e,
-                    _ => JsValue::undefined(),
-                };
-                fail.call(&JsValue::undefined(), &[st.into(), reason], ctx)
-            }
+            PromiseState::Rejected(e) => fail.call(&JsValue::undefined(), &[st.into(), e], ctx),
+            // Not queued: a pending promise goes through `follow`.
+            PromiseState::Pending => Ok(JsValue::undefined()),
         });
         ctx.enqueue_job(Job::PromiseJob(job));
         Ok(())
@@ -1379,6 +1375,20 @@ mod tests {
         }
         match run("throw 'plain';", json!({})).outcome {
             EngineOutcome::Error(m) => assert_eq!(m, "plain"),
+            other => panic!("{other:?}"),
+        }
+        // A runtime limit is not an exception the module can throw.
+        let mut e = LambdaEngine::new(
+            "try { while (true) {} } catch (e) {} exports.handler = () => 1;",
+            "handler",
+        )
+        .unwrap();
+        e.set_loop_iteration_limit(1_000_000);
+        match e
+            .invoke(&json!({}), &info, Instant::now() + Duration::from_secs(60))
+            .outcome
+        {
+            EngineOutcome::Error(m) => assert!(m.contains("runtime limit"), "{m}"),
             other => panic!("{other:?}"),
         }
     }
