@@ -1190,6 +1190,15 @@ mod tests {
         e.invoke(&event, &info, Instant::now() + Duration::from_secs(5))
     }
 
+    /// One more invocation of `e` on `{}`.
+    fn call(e: &mut LambdaEngine) -> EngineInvocation {
+        let info = InvokeInfo {
+            function_name: "f".into(),
+            request_id: "r".into(),
+        };
+        e.invoke(&json!({}), &info, Instant::now() + Duration::from_secs(1))
+    }
+
     fn result(src: &str) -> serde_json::Value {
         match run(src, json!({})).outcome {
             EngineOutcome::Result(v) => v,
@@ -1360,12 +1369,8 @@ mod tests {
             "handler",
         )
         .unwrap();
-        let info = InvokeInfo {
-            function_name: "f".into(),
-            request_id: "r".into(),
-        };
         for _ in 0..2 {
-            let r = e.invoke(&json!({}), &info, Instant::now() + Duration::from_secs(1));
+            let r = call(&mut e);
             assert_eq!(r.outcome, EngineOutcome::Result(json!(1)));
             assert_eq!(r.logs, ["INFO\tloading object object object true"]);
         }
@@ -1375,20 +1380,6 @@ mod tests {
         }
         match run("throw 'plain';", json!({})).outcome {
             EngineOutcome::Error(m) => assert_eq!(m, "plain"),
-            other => panic!("{other:?}"),
-        }
-        // A runtime limit is not an exception the module can throw.
-        let mut e = LambdaEngine::new(
-            "try { while (true) {} } catch (e) {} exports.handler = () => 1;",
-            "handler",
-        )
-        .unwrap();
-        e.set_loop_iteration_limit(1_000_000);
-        match e
-            .invoke(&json!({}), &info, Instant::now() + Duration::from_secs(60))
-            .outcome
-        {
-            EngineOutcome::Error(m) => assert!(m.contains("runtime limit"), "{m}"),
             other => panic!("{other:?}"),
         }
     }
@@ -1413,21 +1404,27 @@ mod tests {
         }
     }
 
+    /// In the handler or at the module's top level, where a `try` cannot
+    /// catch it either.
     #[test]
     fn runaway_loop_is_stopped_by_runtime_limits() {
-        let mut e =
-            LambdaEngine::new("exports.handler = () => { while (true) {} };", "handler").unwrap();
-        e.set_loop_iteration_limit(1_000_000);
-        let info = InvokeInfo {
-            function_name: "f".into(),
-            request_id: "r".into(),
-        };
-        match e
-            .invoke(&json!({}), &info, Instant::now() + Duration::from_secs(60))
-            .outcome
-        {
-            EngineOutcome::Error(m) => assert!(m.contains("runtime limit"), "{m}"),
-            other => panic!("{other:?}"),
+        for src in [
+            "exports.handler = () => { while (true) {} };",
+            "try { while (true) {} } catch (e) {} exports.handler = () => 1;",
+        ] {
+            let mut e = LambdaEngine::new(src, "handler").unwrap();
+            e.set_loop_iteration_limit(1_000_000);
+            let info = InvokeInfo {
+                function_name: "f".into(),
+                request_id: "r".into(),
+            };
+            match e
+                .invoke(&json!({}), &info, Instant::now() + Duration::from_secs(60))
+                .outcome
+            {
+                EngineOutcome::Error(m) => assert!(m.contains("runtime limit"), "{src}: {m}"),
+                other => panic!("{src}: {other:?}"),
+            }
         }
     }
 
@@ -1457,12 +1454,8 @@ mod tests {
             "handler",
         )
         .unwrap();
-        let info = InvokeInfo {
-            function_name: "f".into(),
-            request_id: "r".into(),
-        };
         for _ in 0..3 {
-            let r = e.invoke(&json!({}), &info, Instant::now() + Duration::from_secs(1));
+            let r = call(&mut e);
             assert_eq!(r.outcome, EngineOutcome::Result(json!(1)));
         }
     }
@@ -1474,12 +1467,8 @@ mod tests {
             "handler",
         )
         .unwrap();
-        let info = InvokeInfo {
-            function_name: "f".into(),
-            request_id: "r".into(),
-        };
         for _ in 0..3 {
-            let r = e.invoke(&json!({}), &info, Instant::now() + Duration::from_secs(1));
+            let r = call(&mut e);
             assert_eq!(r.outcome, EngineOutcome::Result(json!([1, 1])));
         }
     }
@@ -1493,12 +1482,8 @@ mod tests {
             "handler",
         )
         .unwrap();
-        let info = InvokeInfo {
-            function_name: "f".into(),
-            request_id: "r".into(),
-        };
         for _ in 0..3 {
-            let r = e.invoke(&json!({}), &info, Instant::now() + Duration::from_secs(1));
+            let r = call(&mut e);
             assert_eq!(r.outcome, EngineOutcome::Result(json!("undefined")));
             e.tidy();
             e.tidy();
