@@ -1,7 +1,8 @@
 // The embedded Lambda@Edge runtime's JavaScript half (compiled once per
 // worker thread). It receives the native helpers from `lambda_runtime.rs` and
-// returns `invoke`, which runs one invocation of a module factory with a
-// fresh top-level scope, a fresh `console`, fresh timers and the CommonJS
+// returns the pieces the Rust side runs invocations with (see `Runtime` in
+// `lambda_runtime.rs`): each runs a module factory with a fresh top-level
+// scope, a fresh `console`, fresh timers and the CommonJS
 // `module`/`exports`/`require` trio, Node.js-style.
 (function (native) {
   'use strict';
@@ -457,37 +458,35 @@
     try { return JSON.stringify(e); } catch (x) { return String(e); }
   }
 
-  // Runs one invocation. Returns the state object the Rust side drives:
-  // `done`, `result`, `error`, `logs`, `nextTimer()`, `fireTimer()`.
   // The invocation running now (one at a time per engine). The console,
   // timers and `require` handed to the module are built once per engine and
   // act on it; only the state, `context` and `callback` are per invocation.
   let cur = null;
 
-  // The per-invocation state: object literals on frozen prototypes (cheaper
-  // in boa than class constructors assigning `this.x`); `logs` and `timers`
-  // are created on first use.
-  const StateProto = {
-    nextTimer() {
-      const timers = this.timers;
-      if (timers === null || timers.length === 0) return -1;
-      let at = Infinity; for (const t of timers) if (t.at < at) at = t.at;
-      return Math.max(0, at - Date.now());
-    },
-    fireTimer() {
-      const timers = this.timers;
-      if (timers === null || timers.length === 0) return;
-      let best = 0; for (let i = 1; i < timers.length; i++) if (timers[i].at < timers[best].at) best = i;
-      const t = timers[best];
-      if (t.interval === undefined) timers.splice(best, 1); else t.at = Date.now() + t.interval;
-      try { t.fn.apply(undefined, t.args); } catch (e) { this.fail(e); }
-    },
-    succeed(v) { if (!this.done) { this.done = true; this.result = v; } },
-    fail(e) { if (!this.done) { this.done = true; this.error = errorText(e === undefined || e === null ? 'handled rejection with no reason' : e); } },
+  // The per-invocation state, created by the Rust side for each invocation:
+  // an array (boa creates one without a shape transition per field, unlike
+  // an object literal), laid out as `lambda_runtime.rs`'s `slot` constants.
+  // `logs` and `timers` are created on first use.
+  const DONE = 0; const RESULT = 1; const ERROR = 2; const LOGS = 3; const TIMERS = 4; const SEQ = 5;
+  const succeed = (st, v) => { if (!st[DONE]) { st[DONE] = true; st[RESULT] = v; } };
+  const fail = (st, e) => { if (!st[DONE]) { st[DONE] = true; st[ERROR] = errorText(e === undefined || e === null ? 'handled rejection with no reason' : e); } };
+  // Milliseconds to the next timer, -1 when none is pending.
+  const nextTimer = (st) => {
+    const timers = st[TIMERS];
+    if (timers === null || timers.length === 0) return -1;
+    let at = Infinity; for (const t of timers) if (t.at < at) at = t.at;
+    return Math.max(0, at - Date.now());
   };
-  const newState = () => ({ __proto__: StateProto, done: false, result: undefined, error: undefined, logs: null, timers: null, seq: 0 });
+  const fireTimer = (st) => {
+    const timers = st[TIMERS];
+    if (timers === null || timers.length === 0) return;
+    let best = 0; for (let i = 1; i < timers.length; i++) if (timers[i].at < timers[best].at) best = i;
+    const t = timers[best];
+    if (t.interval === undefined) timers.splice(best, 1); else t.at = Date.now() + t.interval;
+    try { t.fn.apply(undefined, t.args); } catch (e) { fail(st, e); }
+  };
 
-  const log = (level) => (...args) => { if (cur) (cur.logs || (cur.logs = [])).push(level + '\t' + format(...args)); };
+  const log = (level) => (...args) => { if (cur) (cur[LOGS] || (cur[LOGS] = [])).push(level + '\t' + format(...args)); };
   const timeLabels = new Map();
   const console = Object.freeze({
     log: log('INFO'), info: log('INFO'), debug: log('DEBUG'), trace: log('TRACE'), warn: log('WARN'), error: log('ERROR'),
@@ -501,15 +500,15 @@
   const addTimer = (fn, ms, args, interval) => {
     if (typeof fn !== 'function') throw new TypeError('The "callback" argument must be of type function');
     if (!cur) return 0;
-    const id = ++cur.seq;
+    const id = ++cur[SEQ];
     const delay = Math.max(1, Number(ms) || 0);
-    (cur.timers || (cur.timers = [])).push({ id, at: Date.now() + delay, fn, args, interval: interval ? delay : undefined });
+    (cur[TIMERS] || (cur[TIMERS] = [])).push({ id, at: Date.now() + delay, fn, args, interval: interval ? delay : undefined });
     return id;
   };
   const setTimeout = (fn, ms, ...args) => addTimer(fn, ms, args, false);
   const setInterval = (fn, ms, ...args) => addTimer(fn, ms, args, true);
   const setImmediate = (fn, ...args) => addTimer(fn, 0, args, false);
-  const clearTimeout = (id) => { if (!cur || !cur.timers) return; const i = cur.timers.findIndex((t) => t.id === id); if (i >= 0) cur.timers.splice(i, 1); };
+  const clearTimeout = (id) => { if (!cur || !cur[TIMERS]) return; const i = cur[TIMERS].findIndex((t) => t.id === id); if (i >= 0) cur[TIMERS].splice(i, 1); };
   let process;
   const started = Date.now();
   // process.hrtime([previous]) -> [seconds, nanoseconds]; process.hrtime.bigint()
@@ -521,7 +520,7 @@
   };
   hrtime.bigint = () => BigInt(Date.now()) * 1000000n;
   Object.freeze(hrtime);
-  const queueMicrotask = (fn) => { if (typeof fn !== 'function') throw new TypeError('The "callback" argument must be of type function'); Promise.resolve().then(fn).catch((e) => { if (cur) cur.fail(e); }); };
+  const queueMicrotask = (fn) => { if (typeof fn !== 'function') throw new TypeError('The "callback" argument must be of type function'); Promise.resolve().then(fn).catch((e) => { if (cur) fail(cur, e); }); };
   // Modules compiled on first use, once per engine (see `LAZY_MODULES` in lambda_runtime.rs).
   const LAZY = ['crypto', 'path', 'zlib'];
   const LIB = Object.freeze({ native, Buffer, wrap, toBytes, output, setImmediate: (fn, ...args) => setImmediate(fn, ...args) });
@@ -540,42 +539,20 @@
     return m;
   };
 
-  // The Lambda `context`: Node.js's own data properties, the methods on a
-  // frozen prototype, the invocation state and deadline under symbols (not
+  // The Lambda `context`, built by the Rust side for each invocation:
+  // Node.js's own data properties on this frozen prototype, which holds the
+  // methods; the invocation state and deadline under these symbols (not
   // enumerable by name, not serialized).
   const ST = Symbol('state');
   const DEADLINE = Symbol('deadline');
   const ContextProto = {
     getRemainingTimeInMillis() { return Math.max(0, this[DEADLINE] - Date.now()); },
-    succeed(v) { this[ST].succeed(v); },
-    fail(e) { this[ST].fail(e); },
-    done(e, v) { if (e !== undefined && e !== null) this[ST].fail(e); else this[ST].succeed(v); },
+    succeed(v) { succeed(this[ST], v); },
+    fail(e) { fail(this[ST], e); },
+    done(e, v) { if (e !== undefined && e !== null) fail(this[ST], e); else succeed(this[ST], v); },
   };
-  Object.freeze(StateProto);
   Object.freeze(ContextProto);
-  // Names derived from the function name (one function per engine).
-  let names = null;
-  function newContext(functionName, requestId, deadline, st) {
-    if (names === null || names.functionName !== functionName) {
-      names = { functionName, arn: 'arn:aws:lambda:us-east-1:123456789012:function:' + functionName + ':1', group: '/aws/lambda/us-east-1.' + functionName };
-    }
-    return {
-      __proto__: ContextProto,
-      functionName,
-      functionVersion: '1',
-      invokedFunctionArn: names.arn,
-      memoryLimitInMB: '128',
-      awsRequestId: requestId,
-      logGroupName: names.group,
-      logStreamName: 'cfedge',
-      callbackWaitsForEmptyEventLoop: true,
-      [ST]: st,
-      [DEADLINE]: deadline,
-    };
-  }
 
-  // Runs one invocation. Returns the state object the Rust side drives:
-  // `done`, `result`, `error`, `logs`, `nextTimer()`, `fireTimer()`.
   // Globals a previous invocation created (`globalThis.x = ...`, implicit
   // globals in sloppy mode) are removed before the next one runs; the Rust
   // side calls this only when the number of global properties changed.
@@ -584,33 +561,45 @@
     for (const k of Reflect.ownKeys(globalThis)) if (!BASE_GLOBALS.has(k)) delete globalThis[k];
   };
 
-  function invoke(factory, handlerName, event, functionName, requestId, deadline) {
-    const st = newState();
+  // One invocation, driven by the Rust side: `begin` makes `st` the current
+  // state and returns `process` (made on the first invocation); the Rust
+  // side then calls the module factory with `scope`'s values (from Rust: in
+  // JS, passing 17 captured bindings costs a runtime name lookup each) and
+  // hands `start` the module. `start` returns what the handler returned when
+  // it is a thenable, for the Rust side to follow (a settled native promise
+  // directly, anything else through `follow`), and `undefined` otherwise.
+  const begin = (st, functionName) => {
     cur = st;
     if (process === undefined) {
       process = Object.freeze({ env: Object.freeze({ AWS_REGION: 'us-east-1', AWS_LAMBDA_FUNCTION_NAME: functionName }), version: 'v20.0.0', versions: Object.freeze({ node: '20.0.0' }), platform: 'linux', nextTick: (fn, ...args) => { Promise.resolve().then(() => fn(...args)); }, hrtime, uptime: () => (Date.now() - started) / 1000 });
     }
-    const module = { exports: {} };
+    return process;
+  };
+  const scope = { require, console, setTimeout, clearTimeout, setInterval, clearInterval: clearTimeout, setImmediate, Buffer, URL, URLSearchParams, TextEncoder, TextDecoder, atob, btoa, global: globalThis, queueMicrotask };
+  function start(module, handlerName, event, st, context, functionName) {
     try {
-      factory(require, module, module.exports, console, setTimeout, clearTimeout, setInterval, clearTimeout, setImmediate, Buffer, URL, URLSearchParams, TextEncoder, TextDecoder, atob, btoa, process, globalThis, queueMicrotask);
       const exp = module.exports;
       let handler = exp === null || exp === undefined ? undefined : exp[handlerName];
       if (typeof handler !== 'function' && exp && exp.default) handler = exp.default[handlerName];
       if (typeof handler !== 'function') {
-        st.fail(new Error('Runtime.HandlerNotFound: ' + functionName + ' does not export a function "' + handlerName + '"'));
-        return st;
+        fail(st, new Error('Runtime.HandlerNotFound: ' + functionName + ' does not export a function "' + handlerName + '"'));
+        return undefined;
       }
-      const callback = (err, res) => (err !== undefined && err !== null ? st.fail(err) : st.succeed(res === undefined ? null : res));
-      const r = handler(event, newContext(functionName, requestId, deadline, st), callback);
-      if (r !== null && typeof r === 'object' && typeof r.then === 'function') {
-        r.then((v) => st.succeed(v === undefined ? null : v), (e) => st.fail(e));
-      }
+      const callback = (err, res) => (err !== undefined && err !== null ? fail(st, err) : succeed(st, res === undefined ? null : res));
+      const r = handler(event, context, callback);
+      if (r !== null && typeof r === 'object' && typeof r.then === 'function') return r;
     } catch (e) {
-      st.fail(e);
+      fail(st, e);
     }
-    return st;
+    return undefined;
   }
-  // Called by the Rust side only when the global object grew.
-  invoke.resetGlobals = resetGlobals;
-  return invoke;
+  // The first of the handler's result and its callback to settle wins.
+  const follow = (st, r) => {
+    try {
+      r.then((v) => succeed(st, v === undefined ? null : v), (e) => fail(st, e));
+    } catch (e) {
+      fail(st, e);
+    }
+  };
+  return { begin, scope, start, follow, fail, nextTimer, fireTimer, resetGlobals, ContextProto, ST, DEADLINE };
 })

@@ -23,19 +23,27 @@
 //! the invocation deadline. The wall-clock timeout itself is enforced by the
 //! caller, which abandons a stuck engine (js-engine-notes §5).
 
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::rc::Rc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
-use boa_engine::object::builtins::{JsArrayBuffer, JsUint8Array};
+use boa_engine::builtins::object::OrdinaryObject;
+use boa_engine::builtins::promise::PromiseState;
+use boa_engine::job::{Job, JobExecutor, PromiseJob, SimpleJobExecutor};
+use boa_engine::object::builtins::{JsArray, JsArrayBuffer, JsPromise, JsUint8Array};
 use boa_engine::object::ObjectInitializer;
+use boa_engine::property::Attribute;
 use boa_engine::{
-    js_string, Context, JsError, JsNativeError, JsObject, JsResult, JsString, JsValue,
+    js_string, Context, JsError, JsNativeError, JsObject, JsResult, JsString, JsSymbol, JsValue,
     NativeFunction, Source,
 };
 use hmac::{Hmac, Mac};
 use sha1::Digest;
 
 use super::json_value as value;
+use super::own_data_value;
 
 /// The JavaScript half of the runtime (Buffer, querystring, url, util, ...).
 const PRELUDE: &str = include_str!("lambda_prelude.js");
@@ -49,7 +57,8 @@ const LAZY_MODULES: &[(&str, &str)] = &[
     ("zlib", include_str!("lambda_zlib.js")),
 ];
 
-/// The parameters the module factory receives, in the order `invoke` passes them.
+/// The parameters the module factory receives: `module`, `exports` and
+/// `process` per invocation, the others from the prelude's `scope`.
 const FACTORY_PARAMS: &str = "require, module, exports, console, setTimeout, clearTimeout, \
 setInterval, clearInterval, setImmediate, Buffer, URL, URLSearchParams, TextEncoder, TextDecoder, \
 atob, btoa, process, global, queueMicrotask";
@@ -95,14 +104,201 @@ pub struct EngineInvocation {
     pub logs: Vec<String>,
 }
 
+/// Slots of the per-invocation state array (the prelude's `DONE`, `RESULT`,
+/// `ERROR`, `LOGS`, `TIMERS` and `SEQ`). An array because boa creates one
+/// without a shape transition per field: half the instructions of the object
+/// literal it replaced.
+mod slot {
+    pub const DONE: u32 = 0;
+    pub const RESULT: u32 = 1;
+    pub const ERROR: u32 = 2;
+    pub const LOGS: u32 = 3;
+}
+
+/// The prelude's pieces an invocation is driven with, and the built-ins
+/// whose being untouched lets [`Runtime::follow`] skip `then`.
+struct Runtime {
+    begin: JsObject,
+    start: JsObject,
+    /// The module factory's arguments, in [`FACTORY_PARAMS`] order, with
+    /// `undefined` where `module`, `exports` and `process` go per invocation.
+    factory_args: Vec<JsValue>,
+    /// Where those three go in `factory_args`.
+    per_invocation: [usize; 3],
+    follow: JsObject,
+    fail: JsObject,
+    next_timer: JsObject,
+    fire_timer: JsObject,
+    reset_globals: JsObject,
+    context_proto: JsObject,
+    st_key: JsSymbol,
+    deadline_key: JsSymbol,
+    promise_proto: JsObject,
+    promise_ctor: JsObject,
+    /// `Promise.prototype.then` and the `Promise[Symbol.species]` getter as
+    /// the realm made them.
+    then: JsObject,
+    species: JsObject,
+}
+
+impl Runtime {
+    /// Take the pieces out of the prelude's result (before any handler code runs).
+    fn new(prelude: &JsValue, ctx: &mut Context) -> JsResult<Self> {
+        let bad = || JsNativeError::typ().with_message("bad prelude");
+        let p = prelude.as_object().ok_or_else(bad)?;
+        let mut object = |name: &'static str| -> JsResult<JsObject> {
+            p.get(JsString::from(name), ctx)?
+                .as_object()
+                .ok_or_else(|| bad().into())
+        };
+        let (begin, start, scope) = (object("begin")?, object("start")?, object("scope")?);
+        let (follow, fail) = (object("follow")?, object("fail")?);
+        let (next_timer, fire_timer) = (object("nextTimer")?, object("fireTimer")?);
+        let (reset_globals, context_proto) = (object("resetGlobals")?, object("ContextProto")?);
+        let mut symbol = |name: &'static str| -> JsResult<JsSymbol> {
+            p.get(JsString::from(name), ctx)?
+                .as_symbol()
+                .ok_or_else(|| bad().into())
+        };
+        let (st_key, deadline_key) = (symbol("ST")?, symbol("DEADLINE")?);
+        let names: Vec<&str> = FACTORY_PARAMS.split(", ").collect();
+        let at = |name| names.iter().position(|n| *n == name).ok_or_else(bad);
+        let per_invocation = [at("module")?, at("exports")?, at("process")?];
+        let factory_args = names
+            .iter()
+            .map(|&name| match name {
+                "module" | "exports" | "process" => Ok(JsValue::undefined()),
+                _ => scope.get(JsString::from(name), ctx),
+            })
+            .collect::<JsResult<Vec<_>>>()?;
+        let promise = ctx.intrinsics().constructors().promise();
+        let (promise_proto, promise_ctor) = (promise.prototype(), promise.constructor());
+        let then = own_data_value(&promise_proto, &js_string!("then").into())
+            .and_then(|v| v.as_object())
+            .ok_or_else(bad)?;
+        let species = promise_ctor
+            .borrow()
+            .properties()
+            .get(&JsSymbol::species().into())
+            .and_then(|d| d.get().and_then(JsValue::as_object))
+            .ok_or_else(bad)?;
+        Ok(Runtime {
+            begin,
+            start,
+            factory_args,
+            per_invocation,
+            follow,
+            fail,
+            next_timer,
+            fire_timer,
+            reset_globals,
+            context_proto,
+            st_key,
+            deadline_key,
+            promise_proto,
+            promise_ctor,
+            then,
+            species,
+        })
+    }
+
+    /// Follow the thenable `r` the handler returned: the first of it and
+    /// the handler's callback to settle wins. A native promise that has
+    /// already settled (an `async` handler that awaited nothing) whose
+    /// `then` and species lookups would find the built-ins gets, instead of
+    /// the `then` call (a derived promise and two closures, ~20k
+    /// instructions), a job doing what `then`'s reaction would, queued where
+    /// that reaction would be. Anything else goes through the prelude's
+    /// `follow`, which calls `r.then`.
+    fn follow(&self, st: &JsObject, r: &JsObject, ctx: &mut Context) -> JsResult<()> {
+        let settled = JsPromise::from_object(r.clone())
+            .ok()
+            .map(|p| p.state())
+            .filter(|s| !matches!(s, PromiseState::Pending));
+        let Some(state) = settled.filter(|_| self.then_is_builtin(r)) else {
+            let args = [st.clone().into(), r.clone().into()];
+            return self
+                .follow
+                .call(&JsValue::undefined(), &args, ctx)
+                .map(drop);
+        };
+        let st = st.clone();
+        let fail = self.fail.clone();
+        let job = PromiseJob::new(move |ctx| match state {
+            // The prelude's `succeed(st, v === undefined ? null : v)`.
+            PromiseState::Fulfilled(v) => {
+                if !slot_value(&st, slot::DONE).to_boolean() {
+                    let v = if v.is_undefined() { JsValue::null() } else { v };
+                    st.set(slot::DONE, true, true, ctx)?;
+                    st.set(slot::RESULT, v, true, ctx)?;
+                }
+                Ok(JsValue::undefined())
+            }
+            PromiseState::Rejected(e) => fail.call(&JsValue::undefined(), &[st.into(), e], ctx),
+            // Not queued: a pending promise goes through `follow`.
+            PromiseState::Pending => Ok(JsValue::undefined()),
+        });
+        ctx.enqueue_job(Job::PromiseJob(job));
+        Ok(())
+    }
+
+    /// Whether `r.then(...)` would call the built-in `then` and take the
+    /// built-in species, with no user code on the way (no getter, no
+    /// override on `r`, `Promise.prototype` or `Promise`).
+    fn then_is_builtin(&self, r: &JsObject) -> bool {
+        let own = |o: &JsObject, key: JsString| o.borrow().properties().get(&key.into());
+        let is = |v: Option<JsValue>, o: &JsObject| {
+            v.and_then(|v| v.as_object())
+                .is_some_and(|v| JsObject::equals(&v, o))
+        };
+        r.prototype()
+            .is_some_and(|p| JsObject::equals(&p, &self.promise_proto))
+            && own(r, js_string!("then")).is_none()
+            && own(r, js_string!("constructor")).is_none()
+            && is(
+                own_data_value(&self.promise_proto, &js_string!("then").into()),
+                &self.then,
+            )
+            && is(
+                own_data_value(&self.promise_proto, &js_string!("constructor").into()),
+                &self.promise_ctor,
+            )
+            && is(
+                self.promise_ctor
+                    .borrow()
+                    .properties()
+                    .get(&JsSymbol::species().into())
+                    .and_then(|d| d.get().cloned()),
+                &self.species,
+            )
+    }
+}
+
+/// Slot `i` of the state array (`undefined` when missing).
+fn slot_value(st: &JsObject, i: u32) -> JsValue {
+    own_data_value(st, &i.into()).unwrap_or_default()
+}
+
+/// The `context` names derived from the function name.
+struct Names {
+    function_name: String,
+    name: JsString,
+    arn: JsString,
+    group: JsString,
+}
+
 /// A boa context with the runtime installed and one handler compiled.
 pub struct LambdaEngine {
     context: Context,
-    invoke: JsObject,
+    runtime: Runtime,
     /// Own properties of the global object once the runtime is installed.
     globals: usize,
+    /// Whether [`Self::tidy`] has run since the last invocation.
+    tidy: bool,
     factory: JsObject,
     handler: JsString,
+    /// Cached for the function name last seen (one function per engine).
+    names: Option<Names>,
 }
 
 impl std::fmt::Debug for LambdaEngine {
@@ -123,27 +319,25 @@ impl LambdaEngine {
             .runtime_limits_mut()
             .set_recursion_limit(RECURSION_LIMIT);
         let natives = natives(&mut context);
-        let prelude = context
+        let runtime = context
             .eval(Source::from_bytes(PRELUDE))
             .and_then(|p| call_fn(&p, &[natives.into()], &mut context))
+            .and_then(|p| Runtime::new(&p, &mut context))
             .map_err(|e| SourceError {
                 line: None,
                 column: None,
                 message: format!("embedded runtime failed to start: {e}"),
             })?;
-        let invoke = prelude.as_callable().ok_or_else(|| SourceError {
-            line: None,
-            column: None,
-            message: "embedded runtime failed to start".into(),
-        })?;
         let factory = compile_factory(source, &mut context)?;
         let globals = global_count(&mut context);
         Ok(LambdaEngine {
             context,
-            invoke,
+            runtime,
             globals,
+            tidy: true,
             factory,
             handler: JsString::from(handler),
+            names: None,
         })
     }
 
@@ -154,6 +348,17 @@ impl LambdaEngine {
             .set_loop_iteration_limit(limit);
     }
 
+    /// Remove the globals the last invocation created (see the module docs),
+    /// which [`Self::invoke`] otherwise does first. The worker pool calls this
+    /// after sending the answer, off the caller's path: boa lists the global
+    /// object's ~100 keys to count them (~5.6k instructions). A failure is
+    /// left for the next invocation to meet and report.
+    pub fn tidy(&mut self) {
+        if !self.tidy {
+            self.tidy = reset_globals(&self.runtime, self.globals, &mut self.context).is_ok();
+        }
+    }
+
     /// Run the handler on `event`, driving promises and timers until it
     /// settles, the event loop empties (result `null`) or `deadline` passes.
     pub fn invoke(
@@ -162,37 +367,81 @@ impl LambdaEngine {
         info: &InvokeInfo,
         deadline: Instant,
     ) -> EngineInvocation {
-        let ctx = &mut self.context;
         let remaining = deadline.saturating_duration_since(Instant::now());
         let deadline_ms = SystemTime::now()
             .checked_add(remaining)
             .unwrap_or_else(SystemTime::now)
             .duration_since(UNIX_EPOCH)
             .map_or(0.0, |d| d.as_millis() as f64);
+        let names = match self.names.take() {
+            Some(n) if n.function_name == info.function_name => n,
+            _ => Names::new(&info.function_name),
+        };
+        let rt = &self.runtime;
+        let ctx = &mut self.context;
+        let tidy = std::mem::replace(&mut self.tidy, false);
         let state = (|| -> JsResult<JsObject> {
-            if global_count(ctx) != self.globals {
-                let reset = self.invoke.get(js_string!("resetGlobals"), ctx)?;
-                call_fn(&reset, &[], ctx)?;
+            if !tidy {
+                reset_globals(rt, self.globals, ctx)?;
             }
             let event = value::to_js(event, ctx);
-            let st = self.invoke.call(
+            // [done, result, error, logs, timers, seq]
+            let st: JsObject = JsArray::from_iter(
+                [
+                    false.into(),
+                    JsValue::undefined(),
+                    JsValue::undefined(),
+                    JsValue::null(),
+                    JsValue::null(),
+                    0.into(),
+                ],
+                ctx,
+            )
+            .into();
+            let context = new_context(rt, &names, &st, info, deadline_ms, ctx);
+            let process = rt.begin.call(
+                &JsValue::undefined(),
+                &[st.clone().into(), names.name.clone().into()],
+                ctx,
+            )?;
+            // `{ exports: {} }`, on shared shapes as a JS literal's.
+            let exports = ObjectInitializer::with_native_data(OrdinaryObject, ctx).build();
+            let module = ObjectInitializer::with_native_data(OrdinaryObject, ctx)
+                .property(js_string!("exports"), exports.clone(), Attribute::all())
+                .build();
+            let mut args = rt.factory_args.clone();
+            let values = [module.clone().into(), exports.into(), process];
+            for (&i, v) in rt.per_invocation.iter().zip(values) {
+                if let Some(arg) = args.get_mut(i) {
+                    *arg = v;
+                }
+            }
+            // As a JS `try` around the call would: a thrown value fails the
+            // invocation, a runtime limit (uncatchable) ends it.
+            if let Err(e) = self.factory.call(&JsValue::undefined(), &args, ctx) {
+                let thrown = e.into_opaque(ctx)?;
+                rt.fail
+                    .call(&JsValue::undefined(), &[st.clone().into(), thrown], ctx)?;
+                return Ok(st);
+            }
+            let r = rt.start.call(
                 &JsValue::undefined(),
                 &[
-                    self.factory.clone().into(),
+                    module.into(),
                     self.handler.clone().into(),
                     event,
-                    JsString::from(info.function_name.as_str()).into(),
-                    JsString::from(info.request_id.as_str()).into(),
-                    deadline_ms.into(),
+                    st.clone().into(),
+                    context.into(),
+                    names.name.clone().into(),
                 ],
                 ctx,
             )?;
-            st.as_object().ok_or_else(|| {
-                JsNativeError::typ()
-                    .with_message("bad runtime state")
-                    .into()
-            })
+            if let Some(r) = r.as_object() {
+                rt.follow(&st, &r, ctx)?;
+            }
+            Ok(st)
         })();
+        self.names = Some(names);
         let state = match state {
             Ok(s) => s,
             Err(e) => {
@@ -202,10 +451,64 @@ impl LambdaEngine {
                 }
             }
         };
-        let outcome = drive(&state, ctx, deadline);
+        let outcome = drive(rt, &state, ctx, deadline);
         let logs = read_logs(&state, ctx);
         EngineInvocation { outcome, logs }
     }
+}
+
+impl Names {
+    fn new(function_name: &str) -> Self {
+        Names {
+            function_name: function_name.to_owned(),
+            name: JsString::from(function_name),
+            arn: JsString::from(format!(
+                "arn:aws:lambda:us-east-1:123456789012:function:{function_name}:1"
+            )),
+            group: JsString::from(format!("/aws/lambda/us-east-1.{function_name}")),
+        }
+    }
+}
+
+/// The Lambda `context` of one invocation: Node.js's data properties in its
+/// order on the prelude's `ContextProto`, the state and deadline under its
+/// symbols. Built here rather than as a JS object literal: boa's literal
+/// defines each property through the full `[[DefineOwnProperty]]`, about
+/// twice the instructions of inserting it.
+fn new_context(
+    rt: &Runtime,
+    names: &Names,
+    st: &JsObject,
+    info: &InvokeInfo,
+    deadline_ms: f64,
+    ctx: &mut Context,
+) -> JsObject {
+    let all = Attribute::all();
+    ObjectInitializer::with_native_data_and_proto(OrdinaryObject, rt.context_proto.clone(), ctx)
+        .property(js_string!("functionName"), names.name.clone(), all)
+        .property(js_string!("functionVersion"), js_string!("1"), all)
+        .property(js_string!("invokedFunctionArn"), names.arn.clone(), all)
+        .property(js_string!("memoryLimitInMB"), js_string!("128"), all)
+        .property(
+            js_string!("awsRequestId"),
+            JsString::from(info.request_id.as_str()),
+            all,
+        )
+        .property(js_string!("logGroupName"), names.group.clone(), all)
+        .property(js_string!("logStreamName"), js_string!("cfedge"), all)
+        .property(js_string!("callbackWaitsForEmptyEventLoop"), true, all)
+        .property(rt.st_key.clone(), st.clone(), all)
+        .property(rt.deadline_key.clone(), deadline_ms, all)
+        .build()
+}
+
+/// Remove the globals an invocation created, when the global object grew
+/// past the `globals` properties the runtime installed.
+fn reset_globals(rt: &Runtime, globals: usize, ctx: &mut Context) -> JsResult<()> {
+    if global_count(ctx) != globals {
+        rt.reset_globals.call(&JsValue::undefined(), &[], ctx)?;
+    }
+    Ok(())
 }
 
 /// How many own properties the global object has (a cheap leak check).
@@ -221,12 +524,58 @@ fn global_count(ctx: &mut Context) -> usize {
 pub(super) fn lambda_context() -> Result<Context, SourceError> {
     boa_engine::context::ContextBuilder::new()
         .instructions_remaining(usize::MAX)
+        .job_executor(Rc::new(PromiseJobs::default()))
         .build()
         .map_err(|e| SourceError {
             line: None,
             column: None,
             message: format!("embedded runtime failed to start: {e}"),
         })
+}
+
+/// The job queue of a Lambda context: promise jobs first in, first out, as
+/// boa's `SimpleJobExecutor` runs them, without its per-run machinery
+/// (futures, a clock read and timer-map split per round: ~4k instructions per
+/// `run_jobs` for one promise job). The jobs handlers never make here
+/// (timeouts, async and generic jobs, `FinalizationRegistry` clean-ups) are
+/// handed to a `SimpleJobExecutor`, run once the promise jobs are done.
+#[derive(Default)]
+struct PromiseJobs {
+    promise: RefCell<VecDeque<PromiseJob>>,
+    other: Rc<SimpleJobExecutor>,
+    /// Whether `other` was given a job since it last ran.
+    other_pending: Cell<bool>,
+}
+
+impl JobExecutor for PromiseJobs {
+    fn enqueue_job(self: Rc<Self>, job: Job, ctx: &mut Context) {
+        match job {
+            Job::PromiseJob(job) => self.promise.borrow_mut().push_back(job),
+            job => {
+                self.other_pending.set(true);
+                self.other.clone().enqueue_job(job, ctx);
+            }
+        }
+    }
+
+    fn run_jobs(self: Rc<Self>, ctx: &mut Context) -> JsResult<()> {
+        loop {
+            loop {
+                let Some(job) = self.promise.borrow_mut().pop_front() else {
+                    break;
+                };
+                if let Err(e) = job.call(ctx) {
+                    self.promise.borrow_mut().clear();
+                    return Err(e);
+                }
+            }
+            ctx.clear_kept_objects();
+            if !self.other_pending.replace(false) {
+                return Ok(());
+            }
+            self.other.clone().run_jobs(ctx)?;
+        }
+    }
 }
 
 /// Check that `source` compiles as a handler module (used at config load,
@@ -371,7 +720,8 @@ fn source_error(e: &JsError, ctx: &mut Context, header_len: usize) -> SourceErro
 }
 
 /// Drive the job queue and timers until the invocation settles.
-fn drive(state: &JsObject, ctx: &mut Context, deadline: Instant) -> EngineOutcome {
+fn drive(rt: &Runtime, state: &JsObject, ctx: &mut Context, deadline: Instant) -> EngineOutcome {
+    let st: JsValue = state.clone().into();
     loop {
         if let Err(e) = ctx.run_jobs() {
             return EngineOutcome::Error(describe(&e, ctx));
@@ -381,9 +731,9 @@ fn drive(state: &JsObject, ctx: &mut Context, deadline: Instant) -> EngineOutcom
             Ok(None) => {}
             Err(e) => return EngineOutcome::Error(describe(&e, ctx)),
         }
-        let next = state
-            .get(js_string!("nextTimer"), ctx)
-            .and_then(|f| call_method(&f, state, ctx))
+        let next = rt
+            .next_timer
+            .call(&JsValue::undefined(), std::slice::from_ref(&st), ctx)
             .and_then(|v| v.to_number(ctx));
         let next = match next {
             Ok(n) => n,
@@ -401,9 +751,9 @@ fn drive(state: &JsObject, ctx: &mut Context, deadline: Instant) -> EngineOutcom
             return EngineOutcome::Timeout;
         }
         std::thread::sleep(wait);
-        if let Err(e) = state
-            .get(js_string!("fireTimer"), ctx)
-            .and_then(|f| call_method(&f, state, ctx))
+        if let Err(e) = rt
+            .fire_timer
+            .call(&JsValue::undefined(), std::slice::from_ref(&st), ctx)
         {
             return EngineOutcome::Error(describe(&e, ctx));
         }
@@ -412,16 +762,16 @@ fn drive(state: &JsObject, ctx: &mut Context, deadline: Instant) -> EngineOutcom
 
 /// The outcome once `done` is set.
 fn settled(state: &JsObject, ctx: &mut Context) -> JsResult<Option<EngineOutcome>> {
-    if !state.get(js_string!("done"), ctx)?.to_boolean() {
+    if !slot_value(state, slot::DONE).to_boolean() {
         return Ok(None);
     }
-    let error = state.get(js_string!("error"), ctx)?;
+    let error = slot_value(state, slot::ERROR);
     if !error.is_undefined() {
         return Ok(Some(EngineOutcome::Error(
             error.to_string(ctx)?.to_std_string_escaped(),
         )));
     }
-    let result = state.get(js_string!("result"), ctx)?;
+    let result = slot_value(state, slot::RESULT);
     let mut json = value::from_js(&result, ctx)?.unwrap_or(serde_json::Value::Null);
     whole_numbers_as_integers(&mut json);
     Ok(Some(EngineOutcome::Result(json)))
@@ -449,10 +799,7 @@ fn whole_numbers_as_integers(v: &mut serde_json::Value) {
 }
 
 fn read_logs(state: &JsObject, ctx: &mut Context) -> Vec<String> {
-    let Ok(logs) = state.get(js_string!("logs"), ctx) else {
-        return Vec::new();
-    };
-    match value::from_js(&logs, ctx) {
+    match value::from_js(&slot_value(state, slot::LOGS), ctx) {
         Ok(Some(serde_json::Value::Array(a))) => a
             .into_iter()
             .map(|v| match v {
@@ -483,13 +830,6 @@ fn call_fn(f: &JsValue, args: &[JsValue], ctx: &mut Context) -> JsResult<JsValue
         .as_callable()
         .ok_or_else(|| JsNativeError::typ().with_message("not a function"))?;
     f.call(&JsValue::undefined(), args, ctx)
-}
-
-fn call_method(f: &JsValue, this: &JsObject, ctx: &mut Context) -> JsResult<JsValue> {
-    let f = f
-        .as_callable()
-        .ok_or_else(|| JsNativeError::typ().with_message("not a function"))?;
-    f.call(&this.clone().into(), &[], ctx)
 }
 
 // === natives ===
@@ -850,6 +1190,15 @@ mod tests {
         e.invoke(&event, &info, Instant::now() + Duration::from_secs(5))
     }
 
+    /// One more invocation of `e` on `{}`.
+    fn call(e: &mut LambdaEngine) -> EngineInvocation {
+        let info = InvokeInfo {
+            function_name: "f".into(),
+            request_id: "r".into(),
+        };
+        e.invoke(&json!({}), &info, Instant::now() + Duration::from_secs(1))
+    }
+
     fn result(src: &str) -> serde_json::Value {
         match run(src, json!({})).outcome {
             EngineOutcome::Result(v) => v,
@@ -901,6 +1250,152 @@ mod tests {
         }
     }
 
+    /// The first of `callback` and the returned promise to settle wins, in
+    /// job-queue order: the promise's reaction is queued when the handler
+    /// returns, after the jobs the handler queued itself.
+    #[test]
+    fn callback_and_returned_promise_settle_in_job_order() {
+        for (src, expected) in [
+            (
+                "exports.handler = async (e, c, cb) => { cb(null, 'cb'); return 'ret'; };",
+                "cb",
+            ),
+            (
+                "exports.handler = async (e, c, cb) => { Promise.resolve().then(() => cb(null, 'cb')); return 'ret'; };",
+                "cb",
+            ),
+            (
+                "exports.handler = (e, c, cb) => { Promise.resolve().then(() => 0).then(() => cb(null, 'cb')); return Promise.resolve('ret'); };",
+                "ret",
+            ),
+            (
+                "exports.handler = async (e, c, cb) => { await null; Promise.resolve().then(() => cb(null, 'cb')); return 'ret'; };",
+                "cb",
+            ),
+            (
+                "exports.handler = async (e, c, cb) => { await null; Promise.resolve().then(() => 0).then(() => cb(null, 'cb')); return 'ret'; };",
+                "ret",
+            ),
+            (
+                "exports.handler = async (e, c, cb) => { await null; cb(null, 'cb'); return 'ret'; };",
+                "cb",
+            ),
+            (
+                "exports.handler = (e, c, cb) => { Promise.resolve().then(() => cb(null, 'cb')); return Promise.reject(new Error('no')); };",
+                "cb",
+            ),
+        ] {
+            assert_eq!(result(src), json!(expected), "{src}");
+        }
+    }
+
+    /// The returned promise is followed through its observable `then` (and
+    /// the species lookup `then` makes), as Node.js's runtime does.
+    #[test]
+    fn the_returned_promise_is_followed_through_its_then() {
+        assert_eq!(
+            result(
+                "const then = Promise.prototype.then; \
+                 Promise.prototype.then = function (f, r) { return then.call(this, (v) => f(v + '!'), r); }; \
+                 exports.handler = async () => 'x';"
+            ),
+            json!("x!")
+        );
+        assert_eq!(
+            result(
+                "exports.handler = () => { const p = Promise.resolve('a'); p.then = (f) => f('own'); return p; };"
+            ),
+            json!("own")
+        );
+        assert_eq!(
+            result(
+                "class P extends Promise { then(f, r) { return super.then((v) => f(v + '?'), r); } } \
+                 exports.handler = () => P.resolve('s');"
+            ),
+            json!("s?")
+        );
+        let r = run(
+            "Object.defineProperty(Promise, Symbol.species, { configurable: true, get() { console.log('species'); return Promise; } }); \
+             exports.handler = async () => 1;",
+            json!({}),
+        );
+        assert_eq!(r.outcome, EngineOutcome::Result(json!(1)));
+        assert_eq!(r.logs, ["INFO\tspecies"]);
+        let r = run(
+            "Object.defineProperty(Promise.prototype, 'constructor', { configurable: true, get() { console.log('ctor'); return Promise; } }); \
+             exports.handler = async () => 2;",
+            json!({}),
+        );
+        assert_eq!(r.outcome, EngineOutcome::Result(json!(2)));
+        assert_eq!(r.logs, ["INFO\tctor"]);
+    }
+
+    /// An `async` handler's promise takes the job path of `Runtime::follow`
+    /// until user code touches what `then` would look up.
+    #[test]
+    fn only_untouched_promises_skip_then() {
+        let mut e = LambdaEngine::new("exports.handler = async () => 1;", "handler").unwrap();
+        let mut promise = |src: &str| {
+            let v = e.context.eval(Source::from_bytes(src)).unwrap();
+            let r = v.as_object().unwrap();
+            e.runtime.then_is_builtin(&r)
+        };
+        assert!(promise("(async () => 1)()"));
+        assert!(promise("Promise.reject(new Error('x'))"));
+        assert!(!promise(
+            "(() => { const p = Promise.resolve(1); p.then = () => {}; return p; })()"
+        ));
+        assert!(!promise("class P extends Promise {}; P.resolve(1)"));
+        assert!(!promise(
+            "Object.defineProperty(Promise, Symbol.species, { get() { return Promise; } }); Promise.resolve(1)"
+        ));
+        let mut e = LambdaEngine::new("exports.handler = async () => 1;", "handler").unwrap();
+        let v = e
+            .context
+            .eval(Source::from_bytes(
+                "Promise.prototype.then = function () {}; Promise.resolve(1)",
+            ))
+            .unwrap();
+        assert!(!e.runtime.then_is_builtin(&v.as_object().unwrap()));
+    }
+
+    /// The module's top level runs in each invocation, as that invocation:
+    /// its logs and its exceptions are the invocation's.
+    #[test]
+    fn the_module_top_level_belongs_to_each_invocation() {
+        let mut e = LambdaEngine::new(
+            "console.log('loading', typeof module, typeof exports, typeof process, global === globalThis); \
+             exports.handler = async () => 1;",
+            "handler",
+        )
+        .unwrap();
+        for _ in 0..2 {
+            let r = call(&mut e);
+            assert_eq!(r.outcome, EngineOutcome::Result(json!(1)));
+            assert_eq!(r.logs, ["INFO\tloading object object object true"]);
+        }
+        match run("throw new RangeError('at load');", json!({})).outcome {
+            EngineOutcome::Error(m) => assert_eq!(m, "RangeError: at load"),
+            other => panic!("{other:?}"),
+        }
+        match run("throw 'plain';", json!({})).outcome {
+            EngineOutcome::Error(m) => assert_eq!(m, "plain"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// Jobs other than promise jobs still run (`import()` settles through an
+    /// async job).
+    #[test]
+    fn non_promise_jobs_run() {
+        assert_eq!(
+            result(
+                "exports.handler = async () => { try { await import('fs'); return 'loaded'; } catch (e) { return 'rejected'; } };"
+            ),
+            json!("rejected")
+        );
+    }
+
     #[test]
     fn missing_handler_is_an_error() {
         match run("exports.other = () => 1;", json!({})).outcome {
@@ -909,21 +1404,27 @@ mod tests {
         }
     }
 
+    /// In the handler or at the module's top level, where a `try` cannot
+    /// catch it either.
     #[test]
     fn runaway_loop_is_stopped_by_runtime_limits() {
-        let mut e =
-            LambdaEngine::new("exports.handler = () => { while (true) {} };", "handler").unwrap();
-        e.set_loop_iteration_limit(1_000_000);
-        let info = InvokeInfo {
-            function_name: "f".into(),
-            request_id: "r".into(),
-        };
-        match e
-            .invoke(&json!({}), &info, Instant::now() + Duration::from_secs(60))
-            .outcome
-        {
-            EngineOutcome::Error(m) => assert!(m.contains("runtime limit"), "{m}"),
-            other => panic!("{other:?}"),
+        for src in [
+            "exports.handler = () => { while (true) {} };",
+            "try { while (true) {} } catch (e) {} exports.handler = () => 1;",
+        ] {
+            let mut e = LambdaEngine::new(src, "handler").unwrap();
+            e.set_loop_iteration_limit(1_000_000);
+            let info = InvokeInfo {
+                function_name: "f".into(),
+                request_id: "r".into(),
+            };
+            match e
+                .invoke(&json!({}), &info, Instant::now() + Duration::from_secs(60))
+                .outcome
+            {
+                EngineOutcome::Error(m) => assert!(m.contains("runtime limit"), "{src}: {m}"),
+                other => panic!("{src}: {other:?}"),
+            }
         }
     }
 
@@ -953,12 +1454,8 @@ mod tests {
             "handler",
         )
         .unwrap();
-        let info = InvokeInfo {
-            function_name: "f".into(),
-            request_id: "r".into(),
-        };
         for _ in 0..3 {
-            let r = e.invoke(&json!({}), &info, Instant::now() + Duration::from_secs(1));
+            let r = call(&mut e);
             assert_eq!(r.outcome, EngineOutcome::Result(json!(1)));
         }
     }
@@ -970,13 +1467,26 @@ mod tests {
             "handler",
         )
         .unwrap();
-        let info = InvokeInfo {
-            function_name: "f".into(),
-            request_id: "r".into(),
-        };
         for _ in 0..3 {
-            let r = e.invoke(&json!({}), &info, Instant::now() + Duration::from_secs(1));
+            let r = call(&mut e);
             assert_eq!(r.outcome, EngineOutcome::Result(json!([1, 1])));
+        }
+    }
+
+    /// `tidy` removes the last invocation's globals (the pool calls it
+    /// between invocations, and `invoke` then skips its own check).
+    #[test]
+    fn tidy_removes_leaked_globals() {
+        let mut e = LambdaEngine::new(
+            "exports.handler = async () => { const seen = typeof leaked; globalThis.leaked = 1; return seen; };",
+            "handler",
+        )
+        .unwrap();
+        for _ in 0..3 {
+            let r = call(&mut e);
+            assert_eq!(r.outcome, EngineOutcome::Result(json!("undefined")));
+            e.tidy();
+            e.tidy();
         }
     }
 

@@ -502,8 +502,10 @@ fn worker(sh: &Shared) {
             s.looking += 1;
             drop(s);
             let _ = job.reply.send(outcome);
-            if engine.is_none() {
-                engine = new_engine(sh);
+            match engine.as_mut() {
+                // Between invocations, while the caller reads the answer.
+                Some(e) => e.tidy(),
+                None => engine = new_engine(sh),
             }
             let Some(s) = sh.lock() else { return };
             st = s;

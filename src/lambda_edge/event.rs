@@ -6,7 +6,7 @@ use std::time::Duration;
 use base64::Engine as _;
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, StatusCode};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use super::EventType;
 use crate::config::{Origin, OriginKind, OriginProtocolPolicy};
@@ -111,28 +111,40 @@ impl EventOrigin {
                 read_timeout,
                 keepalive_timeout,
                 custom_headers,
-            } => json!({ "custom": {
-                "customHeaders": headers_json(custom_headers.iter().map(|(n, v)| (n, v))),
-                "domainName": domain_name,
-                "keepaliveTimeout": keepalive_timeout.as_secs(),
-                "path": path,
-                "port": port,
-                "protocol": if *https { "https" } else { "http" },
-                "readTimeout": read_timeout.as_secs(),
-                "sslProtocols": ["TLSv1.2"],
-            }}),
+            } => object([(
+                "custom",
+                object([
+                    (
+                        "customHeaders",
+                        headers_json(custom_headers.iter().map(|(n, v)| (n, v))),
+                    ),
+                    ("domainName", Value::String(domain_name.clone())),
+                    ("keepaliveTimeout", keepalive_timeout.as_secs().into()),
+                    ("path", Value::String(path.clone())),
+                    ("port", (*port).into()),
+                    ("protocol", (if *https { "https" } else { "http" }).into()),
+                    ("readTimeout", read_timeout.as_secs().into()),
+                    ("sslProtocols", Value::Array(vec!["TLSv1.2".into()])),
+                ]),
+            )]),
             EventOrigin::S3 {
                 domain_name,
                 path,
                 region,
                 custom_headers,
-            } => json!({ "s3": {
-                "authMethod": "none",
-                "customHeaders": headers_json(custom_headers.iter().map(|(n, v)| (n, v))),
-                "domainName": domain_name,
-                "path": path,
-                "region": region,
-            }}),
+            } => object([(
+                "s3",
+                object([
+                    ("authMethod", "none".into()),
+                    (
+                        "customHeaders",
+                        headers_json(custom_headers.iter().map(|(n, v)| (n, v))),
+                    ),
+                    ("domainName", Value::String(domain_name.clone())),
+                    ("path", Value::String(path.clone())),
+                    ("region", Value::String(region.clone())),
+                ]),
+            )]),
         }
     }
 }
@@ -200,6 +212,25 @@ pub fn value_text(v: &HeaderValue) -> String {
     }
 }
 
+/// Whether `v` reads as `text` to a function ([`value_text`] without the copy).
+pub fn value_is(v: &HeaderValue, text: &str) -> bool {
+    match std::str::from_utf8(v.as_bytes()) {
+        Ok(s) => s == text,
+        Err(_) => v.as_bytes().iter().map(|&b| char::from(b)).eq(text.chars()),
+    }
+}
+
+/// The header list a function is shown for `headers`: what
+/// [`super::result::parse_headers`] reads back from [`headers_json`], made
+/// straight from the map (the pipeline validates results against it).
+pub fn header_list(headers: &HeaderMap) -> super::result::HeaderList {
+    headers
+        .iter()
+        .filter(|(name, _)| !is_disallowed(name.as_str()))
+        .map(|(name, v)| (name.clone(), value_text(v)))
+        .collect()
+}
+
 /// `{ "<lowercase>": [{key, value}, ...] }` from header pairs, skipping disallowed names.
 pub fn headers_json<'a>(
     headers: impl IntoIterator<Item = (&'a http::HeaderName, &'a HeaderValue)>,
@@ -213,7 +244,10 @@ pub fn headers_json<'a>(
             .entry(name.as_str().to_owned())
             .or_insert_with(|| Value::Array(Vec::new()));
         if let Value::Array(list) = entry {
-            list.push(json!({ "key": canonical_key(name.as_str()), "value": value_text(value) }));
+            list.push(object([
+                ("key", Value::String(canonical_key(name.as_str()))),
+                ("value", Value::String(value_text(value))),
+            ]));
         }
     }
     Value::Object(map)
@@ -224,12 +258,15 @@ pub fn headers_json<'a>(
 pub fn body_json(body: &Bytes, limit: usize) -> Value {
     let truncated = body.len() > limit;
     let shown = if truncated { &body[..limit] } else { &body[..] };
-    json!({
-        "inputTruncated": truncated,
-        "action": "read-only",
-        "encoding": "base64",
-        "data": base64::engine::general_purpose::STANDARD.encode(shown),
-    })
+    object([
+        ("inputTruncated", truncated.into()),
+        ("action", "read-only".into()),
+        ("encoding", "base64".into()),
+        (
+            "data",
+            Value::String(base64::engine::general_purpose::STANDARD.encode(shown)),
+        ),
+    ])
 }
 
 /// The `request` object of an event.
@@ -239,31 +276,37 @@ pub fn request_json(
     origin: Option<&EventOrigin>,
     body: Option<&Bytes>,
 ) -> Value {
-    let mut m = Map::new();
+    let mut m = Map::with_capacity(7);
     if let (Some(body), Some(limit)) = (body, event.body_limit()) {
         m.insert("body".into(), body_json(body, limit));
     }
-    m.insert("clientIp".into(), json!(req.client_addr.ip().to_string()));
+    m.insert(
+        "clientIp".into(),
+        Value::String(req.client_addr.ip().to_string()),
+    );
     m.insert("headers".into(), headers_json(req.headers.iter()));
-    m.insert("method".into(), json!(req.method.as_str()));
+    m.insert("method".into(), req.method.as_str().into());
     if let Some(origin) = origin {
         m.insert("origin".into(), origin.to_json());
     }
     m.insert(
         "querystring".into(),
-        json!(req.querystring.as_deref().unwrap_or("")),
+        req.querystring.as_deref().unwrap_or("").into(),
     );
-    m.insert("uri".into(), json!(req.uri));
+    m.insert("uri".into(), Value::String(req.uri.clone()));
     Value::Object(m)
 }
 
 /// The `response` object of an origin-response or viewer-response event.
 pub fn response_json(status: StatusCode, headers: &HeaderMap) -> Value {
-    json!({
-        "headers": headers_json(headers.iter()),
-        "status": status.as_str(),
-        "statusDescription": status.canonical_reason().unwrap_or(""),
-    })
+    object([
+        ("headers", headers_json(headers.iter())),
+        ("status", status.as_str().into()),
+        (
+            "statusDescription",
+            status.canonical_reason().unwrap_or("").into(),
+        ),
+    ])
 }
 
 /// The whole event.
@@ -273,21 +316,35 @@ pub fn event_json(
     request: Value,
     response: Option<Value>,
 ) -> Value {
-    let mut cf = Map::new();
+    let mut cf = Map::with_capacity(3);
     cf.insert(
         "config".into(),
-        json!({
-            "distributionDomainName": cx.distribution_domain_name,
-            "distributionId": cx.distribution_id,
-            "eventType": event.as_str(),
-            "requestId": cx.request_id,
-        }),
+        object([
+            ("distributionDomainName", cx.distribution_domain_name.into()),
+            ("distributionId", cx.distribution_id.into()),
+            ("eventType", event.as_str().into()),
+            ("requestId", cx.request_id.into()),
+        ]),
     );
     cf.insert("request".into(), request);
     if let Some(r) = response {
         cf.insert("response".into(), r);
     }
-    json!({ "Records": [ { "cf": Value::Object(cf) } ] })
+    object([(
+        "Records",
+        Value::Array(vec![object([("cf", Value::Object(cf))])]),
+    )])
+}
+
+/// An object of `pairs`, in order. Built by hand rather than with `json!`,
+/// which serializes every `Value` and `String` it is given into a copy (the
+/// whole request, for the event's outer levels).
+fn object<const N: usize>(pairs: [(&str, Value); N]) -> Value {
+    let mut m = Map::with_capacity(N);
+    for (k, v) in pairs {
+        m.insert(k.to_owned(), v);
+    }
+    Value::Object(m)
 }
 
 /// `Records[0].cf.<part>` of an event (`Null` when absent).
@@ -298,6 +355,7 @@ pub fn cf_part<'a>(event: &'a Value, part: &str) -> &'a Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn req() -> ViewerRequest {
         let mut headers = HeaderMap::new();
@@ -362,6 +420,73 @@ mod tests {
         assert_eq!(data.len(), 40 * 1024);
         let j = request_json(EventType::OriginRequest, &req(), None, Some(&body));
         assert_eq!(j["body"]["inputTruncated"], false);
+    }
+
+    /// The events' exact text, key order included (handlers see the order
+    /// through `Object.keys` and `JSON.stringify`; spec §5.1).
+    #[test]
+    fn events_serialize_in_the_documented_key_order() {
+        let cx = EventConfig {
+            distribution_domain_name: "d1.cloudfront.net",
+            distribution_id: "EDIST",
+            request_id: "rid",
+        };
+        let custom = EventOrigin::Custom {
+            domain_name: "origin.example.com".into(),
+            port: 443,
+            https: true,
+            path: "/p".into(),
+            read_timeout: Duration::from_secs(30),
+            keepalive_timeout: Duration::from_secs(5),
+            custom_headers: vec![(
+                http::HeaderName::from_static("x-o"),
+                HeaderValue::from_static("1"),
+            )],
+        };
+        let s3 = EventOrigin::S3 {
+            domain_name: "b.s3.amazonaws.com".into(),
+            path: String::new(),
+            region: "us-east-1".into(),
+            custom_headers: Vec::new(),
+        };
+        let body = Bytes::from_static(b"hi");
+        let request = request_json(EventType::OriginRequest, &req(), Some(&custom), Some(&body));
+        let e = event_json(EventType::OriginRequest, &cx, request, None);
+        assert_eq!(
+            e.to_string(),
+            r#"{"Records":[{"cf":{"config":{"distributionDomainName":"d1.cloudfront.net","distributionId":"EDIST","eventType":"origin-request","requestId":"rid"},"request":{"body":{"inputTruncated":false,"action":"read-only","encoding":"base64","data":"aGk="},"clientIp":"203.0.113.9","headers":{"host":[{"key":"Host","value":"example.com"}],"cookie":[{"key":"Cookie","value":"a=1"},{"key":"Cookie","value":"b=2"}],"x-latin":[{"key":"X-Latin","value":"café"}]},"method":"GET","origin":{"custom":{"customHeaders":{"x-o":[{"key":"X-O","value":"1"}]},"domainName":"origin.example.com","keepaliveTimeout":5,"path":"/p","port":443,"protocol":"https","readTimeout":30,"sslProtocols":["TLSv1.2"]}},"querystring":"","uri":"/a/b.html"}}}]}"#
+        );
+        let request = request_json(EventType::OriginResponse, &req(), Some(&s3), None);
+        let mut headers = HeaderMap::new();
+        headers.insert("content-type", HeaderValue::from_static("text/html"));
+        let response = response_json(StatusCode::OK, &headers);
+        let e = event_json(EventType::OriginResponse, &cx, request, Some(response));
+        assert_eq!(
+            e.to_string(),
+            r#"{"Records":[{"cf":{"config":{"distributionDomainName":"d1.cloudfront.net","distributionId":"EDIST","eventType":"origin-response","requestId":"rid"},"request":{"clientIp":"203.0.113.9","headers":{"host":[{"key":"Host","value":"example.com"}],"cookie":[{"key":"Cookie","value":"a=1"},{"key":"Cookie","value":"b=2"}],"x-latin":[{"key":"X-Latin","value":"café"}]},"method":"GET","origin":{"s3":{"authMethod":"none","customHeaders":{},"domainName":"b.s3.amazonaws.com","path":"","region":"us-east-1"}},"querystring":"","uri":"/a/b.html"},"response":{"headers":{"content-type":[{"key":"Content-Type","value":"text/html"}]},"status":"200","statusDescription":"OK"}}}]}"#
+        );
+    }
+
+    /// The list the pipeline validates against is the one the event shows.
+    #[test]
+    fn header_list_is_what_the_event_shows() {
+        let mut headers = req().headers;
+        headers.append("x-latin", HeaderValue::from_bytes(b"na\xefve").unwrap());
+        headers.insert("connection", HeaderValue::from_static("close"));
+        let list = header_list(&headers);
+        assert_eq!(
+            list,
+            crate::lambda_edge::result::parse_headers(&headers_json(headers.iter()), "h").unwrap()
+        );
+        assert_eq!(list.len(), 5, "{list:?}");
+        for (name, v) in &headers {
+            assert!(value_is(v, &value_text(v)), "{name}");
+            assert!(!value_is(v, "other"), "{name}");
+        }
+        assert!(!value_is(
+            &HeaderValue::from_bytes(b"caf\xe9").unwrap(),
+            "cafe"
+        ));
     }
 
     #[test]

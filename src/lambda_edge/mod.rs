@@ -552,7 +552,8 @@ impl LambdaFunction {
         let request = event::request_json(et, req, origin, body);
         let ev = Arc::new(event::event_json(et, cx, request, None));
         let value = self.invoke(et, ev.clone(), cx.request_id).await.result?;
-        match result::request_result(et, event::cf_part(&ev, "request"), &value)? {
+        let before = || Ok(event::header_list(&req.headers));
+        match result::request_result_with(et, event::cf_part(&ev, "request"), before, &value)? {
             RequestResult::Respond(g) => Ok(RequestOutcome::Respond(g)),
             RequestResult::Continue(c) => {
                 let mut out = req.clone();
@@ -583,7 +584,8 @@ impl LambdaFunction {
         let response = event::response_json(status, headers);
         let ev = Arc::new(event::event_json(et, cx, request, Some(response)));
         let value = self.invoke(et, ev.clone(), cx.request_id).await.result?;
-        let r = result::response_result(et, event::cf_part(&ev, "response"), &value)?;
+        let before = || Ok(event::header_list(headers));
+        let r = result::response_result_with(et, event::cf_part(&ev, "response"), before, &value)?;
         Ok(ResponseChange {
             status: r.status,
             status_description: r.status_description,
@@ -602,7 +604,7 @@ fn rebuild_headers(original: &HeaderMap, list: &result::HeaderList) -> HeaderMap
         let same = original
             .get_all(name)
             .iter()
-            .find(|v| event::value_text(v) == *text)
+            .find(|v| event::value_is(v, text))
             .cloned();
         if let Some(v) = same.or_else(|| HeaderValue::from_str(text).ok()) {
             out.append(name.clone(), v);

@@ -65,6 +65,33 @@ pub fn request_result(
     original: &Value,
     result: &Value,
 ) -> Result<RequestResult, LambdaError> {
+    request_result_with(
+        event,
+        original,
+        || original_headers(original, "request.headers"),
+        result,
+    )
+}
+
+/// The original's headers as [`parse_headers`] reads them (none when absent).
+fn original_headers(original: &Value, what: &str) -> Result<HeaderList, LambdaError> {
+    Ok(original
+        .get("headers")
+        .map(|h| parse_headers(h, what))
+        .transpose()?
+        .unwrap_or_default())
+}
+
+/// [`request_result`] given how to get the original request's headers as
+/// [`parse_headers`] would read them: the pipeline makes them straight from
+/// its header map ([`super::event::header_list`]) rather than reading them
+/// back from the event.
+pub fn request_result_with(
+    event: EventType,
+    original: &Value,
+    before: impl FnOnce() -> Result<HeaderList, LambdaError>,
+    result: &Value,
+) -> Result<RequestResult, LambdaError> {
     let obj = result.as_object().ok_or_else(|| {
         invalid(format!(
             "the function returned {}, not a request or response object",
@@ -118,11 +145,7 @@ pub fn request_result(
         .get("headers")
         .ok_or_else(|| invalid("request.headers is missing"))
         .and_then(|h| parse_headers(h, "request.headers"))?;
-    let before = original
-        .get("headers")
-        .map(|h| parse_headers(h, "request.headers"))
-        .transpose()?
-        .unwrap_or_default();
+    let before = before()?;
     check_header_rules(event, &before, &headers, "request")?;
     if event == EventType::ViewerRequest
         && headers
@@ -182,6 +205,22 @@ pub fn response_result(
     original: &Value,
     result: &Value,
 ) -> Result<ResponseFields, LambdaError> {
+    response_result_with(
+        event,
+        original,
+        || original_headers(original, "response.headers"),
+        result,
+    )
+}
+
+/// [`response_result`] given the original response's headers (see
+/// [`request_result_with`]).
+pub fn response_result_with(
+    event: EventType,
+    original: &Value,
+    before: impl FnOnce() -> Result<HeaderList, LambdaError>,
+    result: &Value,
+) -> Result<ResponseFields, LambdaError> {
     let obj = result.as_object().ok_or_else(|| {
         invalid(format!(
             "the function returned {}, not a response object",
@@ -200,11 +239,7 @@ pub fn response_result(
         .get("headers")
         .ok_or_else(|| invalid("response.headers is missing"))
         .and_then(|h| parse_headers(h, "response.headers"))?;
-    let before = original
-        .get("headers")
-        .map(|h| parse_headers(h, "response.headers"))
-        .transpose()?
-        .unwrap_or_default();
+    let before = before()?;
     check_header_rules(event, &before, &headers, "response")?;
     let body = match obj.get("body") {
         None | Some(Value::Null) => None,
