@@ -18,8 +18,15 @@
 //! request id), and the compute utilization of the run it replays (which
 //! also feeds the throttling window, as if that run had happened again).
 //!
+//! Two indexes lead to a remembered run: the event, and at the edge the
+//! HTTP [`Input`] the event was made from (method, path, query, headers,
+//! viewer address, and the response's status and headers). Equal inputs
+//! make equal events, so the edge looks up the input first and builds no
+//! event at all for a replay; `run_event` callers, which have only an
+//! event, use the event index.
+//!
 //! Identical events are the rule in a load test (one URL, the same
-//! headers), where this makes a function cost a hash of its event instead
+//! headers), where this makes a function cost a hash of its input instead
 //! of a run; browsers send varied headers and replay less. Each function
 //! keeps at most [`CAPACITY`] events per thread and starts over when full.
 //! `[functions.<name>] memoize = false` runs every invocation.
@@ -29,10 +36,12 @@ use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::rc::Rc;
 
+use http::{HeaderMap, Method, StatusCode};
 use rustc_hash::FxHasher;
 
-use super::event::{Event, Field};
+use super::event::{Event, EventType, Field};
 use super::Run;
+use crate::viewer::ViewerRequest;
 
 /// Events remembered per function and thread.
 pub const CAPACITY: usize = 256;
@@ -42,16 +51,115 @@ const FUNCTIONS: usize = 64;
 /// within a few MB whatever the requests: a browser's is 1–2 KB.
 pub const MAX_EVENT_BYTES: usize = 8 * 1024;
 
-/// An event and the report of its run.
+/// An event, the report of its run, and the HTTP input it was made from.
 #[derive(Debug)]
-struct Remembered {
-    event: Event,
-    run: Rc<Run>,
+pub struct Remembered {
+    pub event: Rc<Event>,
+    pub run: Rc<Run>,
+    input: Option<OwnedInput>,
+}
+
+/// One function's memo on one thread.
+#[derive(Debug, Default)]
+struct Memo {
+    by_event: HashMap<u64, Rc<Remembered>>,
+    by_input: HashMap<u64, Rc<Remembered>>,
 }
 
 thread_local! {
-    /// function id → event hash → remembered run.
-    static MEMOS: RefCell<HashMap<u64, HashMap<u64, Remembered>>> = RefCell::new(HashMap::new());
+    /// function id → its memo.
+    static MEMOS: RefCell<HashMap<u64, Memo>> = RefCell::new(HashMap::new());
+}
+
+/// What the edge makes an event from. Equal inputs give equal events
+/// (but for the request id), whatever the distribution's other settings.
+#[derive(Debug, Clone, Copy)]
+pub struct Input<'a> {
+    pub event_type: EventType,
+    pub request: &'a ViewerRequest,
+    /// viewer-response: the status and headers the function will see.
+    pub response: Option<(StatusCode, &'a HeaderMap)>,
+}
+
+/// An [`Input`], kept.
+#[derive(Debug)]
+struct OwnedInput {
+    event_type: EventType,
+    ip: std::net::IpAddr,
+    method: Method,
+    uri: String,
+    querystring: Option<String>,
+    headers: HeaderMap,
+    response: Option<(StatusCode, HeaderMap)>,
+}
+
+impl Input<'_> {
+    fn key(&self) -> u64 {
+        fn headers(map: &HeaderMap, h: &mut FxHasher) {
+            for (n, v) in map {
+                n.as_str().hash(h);
+                v.as_bytes().hash(h);
+            }
+        }
+        let mut h = FxHasher::default();
+        let r = self.request;
+        self.event_type.hash(&mut h);
+        r.client_addr.ip().hash(&mut h);
+        r.method.as_str().hash(&mut h);
+        r.uri.hash(&mut h);
+        r.querystring.hash(&mut h);
+        headers(&r.headers, &mut h);
+        if let Some((status, map)) = self.response {
+            status.as_u16().hash(&mut h);
+            headers(map, &mut h);
+        }
+        h.finish()
+    }
+
+    /// Same values, and the headers in the same order (which the event keeps).
+    fn is(&self, o: &OwnedInput) -> bool {
+        fn same(a: &HeaderMap, b: &HeaderMap) -> bool {
+            a.len() == b.len() && a.iter().eq(b.iter())
+        }
+        let r = self.request;
+        self.event_type == o.event_type
+            && r.client_addr.ip() == o.ip
+            && r.method == o.method
+            && r.uri == o.uri
+            && r.querystring == o.querystring
+            && same(&r.headers, &o.headers)
+            && match (self.response, &o.response) {
+                (Some((s, a)), Some((t, b))) => s == *t && same(a, b),
+                (None, None) => true,
+                _ => false,
+            }
+    }
+
+    fn keep(self) -> OwnedInput {
+        let r = self.request;
+        OwnedInput {
+            event_type: self.event_type,
+            ip: r.client_addr.ip(),
+            method: r.method.clone(),
+            uri: r.uri.clone(),
+            querystring: r.querystring.clone(),
+            headers: r.headers.clone(),
+            response: self.response.map(|(s, h)| (s, h.clone())),
+        }
+    }
+}
+
+/// The remembered run of `function` for an equal `input`, with its event.
+pub fn replay_input(function: u64, input: &Input<'_>) -> Option<Rc<Remembered>> {
+    let key = input.key();
+    MEMOS.with(|m| {
+        let memos = m.borrow();
+        let r = memos.get(&function)?.by_input.get(&key)?;
+        r.input
+            .as_ref()
+            .is_some_and(|o| input.is(o))
+            .then(|| Rc::clone(r))
+    })
 }
 
 /// Hash of everything the function sees of `ev`: all but the request id.
@@ -118,14 +226,15 @@ fn same_input(a: &Event, b: &Event) -> bool {
 pub fn replay(function: u64, key: u64, ev: &Event) -> Option<Rc<Run>> {
     MEMOS.with(|m| {
         let memos = m.borrow();
-        let r = memos.get(&function)?.get(&key)?;
+        let r = memos.get(&function)?.by_event.get(&key)?;
         same_input(&r.event, ev).then(|| r.run.clone())
     })
 }
 
-/// Remember `run`, the run of `function` on `ev`, if it may be replayed
-/// (deterministic and successful) and `ev` is not larger than [`MAX_EVENT_BYTES`].
-pub fn remember(function: u64, key: u64, ev: &Event, run: &Rc<Run>) {
+/// Remember `run`, the run of `function` on `ev` (made from `input`, at
+/// the edge), if it may be replayed (deterministic and successful) and `ev`
+/// is not larger than [`MAX_EVENT_BYTES`].
+pub fn remember(function: u64, key: u64, ev: &Rc<Event>, input: Option<&Input<'_>>, run: &Rc<Run>) {
     if !run.report.deterministic || run.report.result.is_err() || event_bytes(ev) > MAX_EVENT_BYTES
     {
         return;
@@ -136,16 +245,18 @@ pub fn remember(function: u64, key: u64, ev: &Event, run: &Rc<Run>) {
             memos.clear();
         }
         let memo = memos.entry(function).or_default();
-        if memo.len() >= CAPACITY {
-            memo.clear();
+        if memo.by_event.len() >= CAPACITY || memo.by_input.len() >= CAPACITY {
+            *memo = Memo::default();
         }
-        memo.insert(
-            key,
-            Remembered {
-                event: ev.clone(),
-                run: Rc::clone(run),
-            },
-        );
+        let remembered = Rc::new(Remembered {
+            event: Rc::clone(ev),
+            run: Rc::clone(run),
+            input: input.map(|i| i.keep()),
+        });
+        if let Some(i) = input {
+            memo.by_input.insert(i.key(), Rc::clone(&remembered));
+        }
+        memo.by_event.insert(key, remembered);
     });
 }
 
@@ -156,6 +267,10 @@ mod tests {
     use crate::cloudfront_functions::event::{OutRequest, Output, Querystring};
     use crate::js::InvocationReport;
     use std::time::Duration;
+
+    fn rc(ev: &Event) -> Rc<Event> {
+        Rc::new(ev.clone())
+    }
 
     fn event(request_id: &str, uri: &str) -> Event {
         Event {
@@ -208,7 +323,7 @@ mod tests {
     #[test]
     fn deterministic_successes_replay_with_their_logs_and_time() {
         let ev = event("a", "/");
-        remember(901, key(&ev), &ev, &report(true));
+        remember(901, key(&ev), &rc(&ev), None, &report(true));
         let again = event("b", "/");
         let r = &replay(901, key(&again), &again).expect("replayed").report;
         assert_eq!(r.logs, vec!["line".to_owned()]);
@@ -223,13 +338,66 @@ mod tests {
     #[test]
     fn nondeterministic_or_failed_runs_are_not_remembered() {
         let ev = event("a", "/");
-        remember(903, key(&ev), &ev, &report(false));
+        remember(903, key(&ev), &rc(&ev), None, &report(false));
         assert!(replay(903, key(&ev), &ev).is_none());
         let mut failed = report(true);
         Rc::make_mut(&mut failed).report.result =
             Err(super::super::FunctionError::Execution("boom".into()));
-        remember(903, key(&ev), &ev, &failed);
+        remember(903, key(&ev), &rc(&ev), None, &failed);
         assert!(replay(903, key(&ev), &ev).is_none());
+    }
+
+    fn viewer(headers: &[(&'static str, &'static str)], ip: &str) -> ViewerRequest {
+        let mut h = HeaderMap::new();
+        for (n, v) in headers {
+            h.append(*n, http::HeaderValue::from_static(v));
+        }
+        ViewerRequest {
+            method: Method::GET,
+            version: http::Version::HTTP_11,
+            protocol: crate::viewer::ViewerProtocol::Http,
+            uri: "/".into(),
+            querystring: Some("a=1".into()),
+            headers: h,
+            client_addr: format!("{ip}:4000").parse().unwrap(),
+        }
+    }
+
+    #[test]
+    fn the_input_index_needs_the_same_request_headers_in_order_and_address() {
+        let ev = rc(&event("a", "/"));
+        let req = viewer(&[("host", "a.example"), ("accept", "*/*")], "203.0.113.9");
+        let input = Input {
+            event_type: EventType::ViewerRequest,
+            request: &req,
+            response: None,
+        };
+        remember(907, key(&ev), &ev, Some(&input), &report(true));
+        let same = viewer(&[("host", "a.example"), ("accept", "*/*")], "203.0.113.9");
+        let hit = replay_input(907, &Input { request: &same, ..input }).expect("hit");
+        assert!(Rc::ptr_eq(&hit.event, &ev));
+        // Another port of the same address is the same viewer.ip.
+        let mut port = viewer(&[("host", "a.example"), ("accept", "*/*")], "203.0.113.9");
+        port.client_addr.set_port(5000);
+        assert!(replay_input(907, &Input { request: &port, ..input }).is_some());
+        for other in [
+            viewer(&[("accept", "*/*"), ("host", "a.example")], "203.0.113.9"),
+            viewer(&[("host", "a.example")], "203.0.113.9"),
+            viewer(&[("host", "a.example"), ("accept", "*/*")], "203.0.113.10"),
+        ] {
+            assert!(replay_input(907, &Input { request: &other, ..input }).is_none());
+        }
+        let mut query = viewer(&[("host", "a.example"), ("accept", "*/*")], "203.0.113.9");
+        query.querystring = None;
+        assert!(replay_input(907, &Input { request: &query, ..input }).is_none());
+        // A response input differs from a request input.
+        let h = HeaderMap::new();
+        let resp = Input {
+            event_type: EventType::ViewerResponse,
+            request: &same,
+            response: Some((StatusCode::OK, &h)),
+        };
+        assert!(replay_input(907, &resp).is_none());
     }
 
     #[test]
@@ -239,17 +407,17 @@ mod tests {
             "cookie-ish".into(),
             Field::single("x".repeat(MAX_EVENT_BYTES)),
         ));
-        remember(906, key(&ev), &ev, &report(true));
+        remember(906, key(&ev), &rc(&ev), None, &report(true));
         assert!(replay(906, key(&ev), &ev).is_none());
         ev.request.headers.pop();
-        remember(906, key(&ev), &ev, &report(true));
+        remember(906, key(&ev), &rc(&ev), None, &report(true));
         assert!(replay(906, key(&ev), &ev).is_some());
     }
 
     #[test]
     fn a_hash_collision_is_not_a_replay() {
         let ev = event("a", "/");
-        remember(904, 42, &ev, &report(true));
+        remember(904, 42, &rc(&ev), None, &report(true));
         let other = event("a", "/other");
         assert!(replay(904, 42, &other).is_none());
         assert!(replay(904, 42, &ev).is_some());
@@ -259,12 +427,12 @@ mod tests {
     fn a_full_memo_starts_over() {
         for i in 0..CAPACITY {
             let ev = event("a", &format!("/{i}"));
-            remember(905, key(&ev), &ev, &report(true));
+            remember(905, key(&ev), &rc(&ev), None, &report(true));
         }
         let first = event("a", "/0");
         assert!(replay(905, key(&first), &first).is_some());
         let ev = event("a", "/new");
-        remember(905, key(&ev), &ev, &report(true));
+        remember(905, key(&ev), &rc(&ev), None, &report(true));
         assert!(replay(905, key(&first), &first).is_none());
         assert!(replay(905, key(&ev), &ev).is_some());
     }

@@ -199,23 +199,25 @@ impl CloudFrontFunction {
     /// Run the handler on an event (no HTTP translation). `budget_mode`
     /// says whether a function that keeps running over its budget is
     /// throttled (the edge) or the budget only shows in the compute
-    /// utilization (`TestFunction`); see [`budget`]. At the edge, a
-    /// deterministic run may be replayed instead ([`memo`]).
+    /// utilization (`TestFunction`); see [`budget`]. With the budget
+    /// enforced, a deterministic run may be replayed instead ([`memo`]).
     pub fn run_event(
         &self,
         event: &Event,
         edge_location: Option<EdgeLocation>,
         budget_mode: BudgetMode,
     ) -> InvocationReport {
-        let (run, _) = self.run_shared(event, || edge_location, budget_mode);
+        let event = Rc::new(event.clone());
+        let (run, _) = self.run_shared(&event, None, || edge_location, budget_mode);
         Rc::unwrap_or_clone(run).report
     }
 
-    /// [`Self::run_event`], with the report shared with the memo, and
-    /// whether it was replayed.
+    /// [`Self::run_event`], with the run shared with the memo (`input`: what
+    /// the edge made the event from), and whether it was replayed.
     fn run_shared(
         &self,
-        event: &Event,
+        event: &Rc<Event>,
+        input: Option<&memo::Input<'_>>,
         edge_location: impl FnOnce() -> Option<EdgeLocation>,
         budget_mode: BudgetMode,
     ) -> (Rc<Run>, bool) {
@@ -223,7 +225,7 @@ impl CloudFrontFunction {
             (self.memoize && budget_mode == BudgetMode::Enforce).then(|| memo::key(event));
         let replayed = memo_key.and_then(|key| memo::replay(self.code.id(), key, event));
         let was_replayed = replayed.is_some();
-        let mut run = match replayed {
+        let run = match replayed {
             Some(run) => run,
             None => {
                 let run = Rc::new(Run::new(crate::js::invoke(
@@ -236,12 +238,18 @@ impl CloudFrontFunction {
                 )));
                 if let Some(key) = memo_key {
                     if self.compute_utilization(&run.report) <= 100 {
-                        memo::remember(self.code.id(), key, event, &run);
+                        memo::remember(self.code.id(), key, event, input, &run);
                     }
                 }
                 run
             }
         };
+        (self.enforce_budget(run, budget_mode), was_replayed)
+    }
+
+    /// Record the run's compute utilization; throttle a function that keeps
+    /// running over its budget (see [`budget`]).
+    fn enforce_budget(&self, mut run: Rc<Run>, budget_mode: BudgetMode) -> Rc<Run> {
         if budget_mode == BudgetMode::Enforce {
             let utilization = self.compute_utilization(&run.report);
             if self.throttle.record(utilization) && run.report.result.is_ok() {
@@ -253,7 +261,7 @@ impl CloudFrontFunction {
                 )));
             }
         }
-        (run, was_replayed)
+        run
     }
 
     /// An invocation's compute utilization in percent (over 100 when it ran
@@ -262,7 +270,16 @@ impl CloudFrontFunction {
         budget::utilization(report.elapsed, self.budget)
     }
 
-    fn run_logged(&self, cx: &InvocationContext<'_>, event: &Event) -> Rc<Run> {
+    /// Run at the edge, logged: the run remembered for an equal `input`
+    /// ([`memo`]), or a run of the event `make_event` builds from it. The
+    /// event returned is the one the result applies to (a remembered one
+    /// carries its first request's id, which nothing reads).
+    fn run_logged(
+        &self,
+        cx: &InvocationContext<'_>,
+        input: memo::Input<'_>,
+        make_event: impl FnOnce() -> Event,
+    ) -> (Rc<Run>, Rc<Event>) {
         let edge = || EdgeLocation {
             name: cx
                 .distribution
@@ -276,7 +293,24 @@ impl CloudFrontFunction {
             server_ip: "127.0.0.1".to_owned(),
             region: "local".to_owned(),
         };
-        let (run, replayed) = self.run_shared(event, || Some(edge()), BudgetMode::Enforce);
+        let remembered = if self.memoize {
+            memo::replay_input(self.code.id(), &input)
+        } else {
+            None
+        };
+        let (run, event, replayed) = match remembered {
+            Some(r) => (
+                self.enforce_budget(Rc::clone(&r.run), BudgetMode::Enforce),
+                Rc::clone(&r.event),
+                true,
+            ),
+            None => {
+                let event = Rc::new(make_event());
+                let (run, replayed) =
+                    self.run_shared(&event, Some(&input), || Some(edge()), BudgetMode::Enforce);
+                (run, event, replayed)
+            }
+        };
         let report = &run.report;
         let utilization = self.compute_utilization(report);
         if utilization > 100 {
@@ -295,7 +329,7 @@ impl CloudFrontFunction {
                 target: "cfedge::function",
                 function = %self.name,
                 request_id = %cx.request_id,
-                event_type = event.context.event_type.as_str(),
+                event_type = input.event_type.as_str(),
                 log_data = %data,
                 "custom log data"
             );
@@ -303,7 +337,7 @@ impl CloudFrontFunction {
         if let Err(e) = &report.result {
             tracing::warn!(function = %self.name, request_id = %cx.request_id, error = %e, "CloudFront Function failed");
         }
-        run
+        (run, event)
     }
 
     fn event(cx: &InvocationContext<'_>, req: &ViewerRequest, event_type: EventType) -> Event {
@@ -326,8 +360,13 @@ impl CloudFrontFunction {
         cx: &InvocationContext<'_>,
         req: &ViewerRequest,
     ) -> Result<ViewerRequestOutcome, FunctionError> {
-        let ev = Self::event(cx, req, EventType::ViewerRequest);
-        let run = self.run_logged(cx, &ev);
+        let input = memo::Input {
+            event_type: EventType::ViewerRequest,
+            request: req,
+            response: None,
+        };
+        let (run, ev) =
+            self.run_logged(cx, input, || Self::event(cx, req, EventType::ViewerRequest));
         let report = &run.report;
         match &report.result {
             Err(e) => Err(e.clone()),
@@ -369,9 +408,16 @@ impl CloudFrontFunction {
         status: StatusCode,
         headers: &HeaderMap,
     ) -> Result<ResponseChange, FunctionError> {
-        let mut ev = Self::event(cx, req, EventType::ViewerResponse);
-        ev.response = Some(event::event_response(status, headers));
-        let run = self.run_logged(cx, &ev);
+        let input = memo::Input {
+            event_type: EventType::ViewerResponse,
+            request: req,
+            response: Some((status, headers)),
+        };
+        let (run, ev) = self.run_logged(cx, input, || {
+            let mut ev = Self::event(cx, req, EventType::ViewerResponse);
+            ev.response = Some(event::event_response(status, headers));
+            ev
+        });
         let Output::Response(out) = run.report.result.as_ref().map_err(Clone::clone)? else {
             return Err(FunctionError::Validation(
                 "a viewer-response function must return a response".into(),
