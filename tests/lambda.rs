@@ -135,6 +135,16 @@ async fn generated_response_at_viewer_request() {
     }
 }
 
+/// The custom origin an origin-request handler moved the request to.
+async fn custom_override(src: &str, rt: RuntimeKind) -> cfedge::origin::AdHocOrigin {
+    let (_d, f) = function(src, rt, |_| {});
+    let c = continued(f.origin_request(&cx(), &request(), &origin(), None).await);
+    let Some(OriginOverride::Custom(o)) = c.origin else {
+        panic!("{rt:?}: no override")
+    };
+    o
+}
+
 #[tokio::test]
 async fn origin_request_sees_the_origin_and_can_move_it() {
     let src = r#"exports.handler = async (event) => {
@@ -146,11 +156,7 @@ async fn origin_request_sees_the_origin_and_can_move_it() {
         return r;
     };"#;
     for rt in RUNTIMES {
-        let (_d, f) = function(src, rt, |_| {});
-        let c = continued(f.origin_request(&cx(), &request(), &origin(), None).await);
-        let Some(OriginOverride::Custom(o)) = c.origin else {
-            panic!("{rt:?}: no override")
-        };
+        let o = custom_override(src, rt).await;
         assert_eq!(o.domain_name.as_deref(), Some("other.example.com"));
         assert_eq!(o.host_header.as_deref(), Some("other.example.com"));
         assert_eq!((o.port, o.https), (Some(8443), Some(true)));
@@ -173,11 +179,7 @@ async fn computed_origin_numbers_read_as_whole_numbers_in_both_runtimes() {
         return r;
     };"#;
     for rt in RUNTIMES {
-        let (_d, f) = function(src, rt, |_| {});
-        let c = continued(f.origin_request(&cx(), &request(), &origin(), None).await);
-        let Some(OriginOverride::Custom(o)) = c.origin else {
-            panic!("{rt:?}: no override")
-        };
+        let o = custom_override(src, rt).await;
         assert_eq!(o.port, Some(8443), "{rt:?}");
         assert_eq!(o.read_timeout, Some(Duration::from_secs(12)), "{rt:?}");
         assert_eq!(o.keepalive_timeout, Some(Duration::from_secs(5)), "{rt:?}");
