@@ -8,7 +8,7 @@
 //! (fixed per config) — unless it read something else. The engine watches
 //! the three other sources a function can read, the wall clock (`Date`),
 //! `Math.random` and `event.context.requestId` (unique per request), and
-//! reports whether any was read ([`InvocationReport::deterministic`]).
+//! reports whether any was read ([`crate::js::InvocationReport::deterministic`]).
 //!
 //! A deterministic invocation that succeeded within its budget is
 //! remembered, per worker thread and function, by its event without the
