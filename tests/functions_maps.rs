@@ -218,6 +218,14 @@ fn changing_maps_matches_plain_objects() {
         "var r = event.request; r.headers = null; return r;",
         "var r = event.request; delete r.headers; return r;",
         "var r = event.request; var h = r.headers; r.headers = {}; h['x-lost'] = {value: '1'}; return r;",
+        // Listing a map's keys makes it a plain object behind the proxy;
+        // what the function does next must still land in the result.
+        "var r = event.request, h = r.headers; for (var n in h) { if (n !== 'host') delete h[n]; } h['x-after'] = {value: 'a'}; return r;",
+        "var r = event.request, q = r.querystring; Object.keys(q).forEach(function (k) { q[k.toUpperCase()] = q[k]; delete q[k]; }); return r;",
+        "var r = event.request; Object.keys(r.cookies); r.cookies.sid.value = 'x'; r.cookies.n = {value: 'n'}; return r;",
+        "var r = event.request; JSON.stringify(r.headers); r.cookies = r.headers; return r;",
+        "var r = event.request; var k = Object.keys(r.headers); Object.defineProperty(r.headers, 'x-def', {value: {value: String(k.length)}, enumerable: true}); return r;",
+        "var r = event.request; for (var n in r.headers) {} Object.freeze(r.headers); r.headers.zz = {value: 'z'}; return r;",
     ] {
         same(body, &ev);
     }

@@ -19,13 +19,16 @@
 //!    the way back, entries the function did not touch are Rust data again;
 //!    only the entries it read or assigned are read from JS.
 //!
-//! Everything a function can do with a plain object works: get, set,
-//! `delete`, `in`, `Object.keys`/`entries`/`assign`, spread, `for...in`,
-//! `JSON.stringify`, `hasOwnProperty`. Operations outside that set
-//! (`Object.defineProperty`, `Object.freeze`/`seal`/`preventExtensions`,
-//! symbol keys) first *flush* the map: every entry becomes a real property
-//! of the target and from then on the proxy forwards everything to it, so
-//! the proxy invariants hold and the behaviour is that of a plain object.
+//! Get, set, `delete`, `in` and `hasOwnProperty` on one entry are answered
+//! by the traps. Everything else first *flushes* the map: listing its keys
+//! (`for...in`, `Object.keys`/`entries`/`assign`, spread, `JSON.stringify`,
+//! which go on to read every entry anyway), `Object.defineProperty`,
+//! `Object.freeze`/`seal`/`preventExtensions` and symbol keys. A flush makes
+//! every entry a real property of the target and cuts the proxy's own
+//! handler off from the realm's traps (the handler is an empty object whose
+//! prototype holds the traps), so from then on the proxy forwards
+//! everything to the target without a trap call: the proxy invariants hold,
+//! and the behaviour and cost are those of a plain object.
 //! Two differences remain observable, both listed in the README fidelity
 //! table: `Object.getOwnPropertyDescriptor(request, 'headers')` shows an
 //! accessor before the map is first read, and the map is a proxy (nothing
@@ -156,11 +159,14 @@ impl Entry {
 
 type Entries = Vec<(String, Entry)>;
 
-/// A map the function has read: the proxy, its target and the entries.
+/// A map the function has read: the proxy, its target and handler, and the entries.
 #[derive(Debug)]
 struct Proxied {
     proxy: JsObject,
     target: JsObject,
+    /// This proxy's handler: an empty object that inherits the realm's
+    /// traps, until a flush cuts it off from them.
+    handler: JsObject,
     entries: Entries,
     /// The entries now live on the target, which the proxy forwards to.
     flushed: bool,
@@ -424,8 +430,9 @@ fn accessor_get(part: Part, this: &JsValue, ctx: &mut Context) -> JsResult<JsVal
         Slot::Unread(entries) => {
             let fns = map_functions(ctx)?;
             let target = obj(ctx);
+            let handler = JsObject::from_proto_and_data(fns.handler.clone(), OrdinaryObject);
             let proxy = fns.proxy_constructor.construct(
-                &[target.clone().into(), fns.handler.clone().into()],
+                &[target.clone().into(), handler.clone().into()],
                 None,
                 ctx,
             )?;
@@ -433,6 +440,7 @@ fn accessor_get(part: Part, this: &JsValue, ctx: &mut Context) -> JsResult<JsVal
                 m.0[part as usize] = Slot::Proxied(Proxied {
                     proxy: proxy.clone(),
                     target,
+                    handler,
                     entries,
                     flushed: false,
                 });
@@ -524,13 +532,13 @@ fn run_trap(trap: Trap, args: &[JsValue], ctx: &mut Context) -> JsResult<JsValue
     let key = arg(args, 1);
     let name = key.as_string().map(|k| super::rust_string(&k));
     match (trap, name) {
+        // Listing the keys (`for...in`, `Object.keys`, spread, `JSON.stringify`)
+        // is followed by reading every entry's descriptor or value: the map
+        // becomes a plain object first, so that those reads are ordinary
+        // property reads rather than one trap each.
         (Trap::OwnKeys, _) => {
-            let names = with_maps(ctx, |m| match &m.0[part as usize] {
-                Slot::Proxied(p) => p.entries.iter().map(|(n, _)| (n.clone(), ())).collect(),
-                _ => Vec::new(),
-            })?;
-            let arr = JsArray::from_iter(in_js_order(names).iter().map(|(n, ())| s(n)), ctx);
-            Ok(arr.into())
+            flush(ctx, part, &target)?;
+            reflect(trap, args, ctx)
         }
         (Trap::Get, Some(name)) => match entry_value(ctx, part, &name)? {
             Some(v) => Ok(v),
@@ -618,11 +626,14 @@ fn entry_value(ctx: &mut Context, part: Part, name: &str) -> JsResult<Option<JsV
     })
 }
 
-/// Move every entry onto the target; the proxy forwards to it from now on.
+/// Move every entry onto the target. The proxy's handler loses the realm's
+/// traps, so from now on the proxy forwards every operation to the target
+/// without calling a trap: it behaves, and costs, as a plain object.
 fn flush(ctx: &mut Context, part: Part, target: &JsObject) -> JsResult<()> {
     let entries = with_maps(ctx, |m| match &mut m.0[part as usize] {
         Slot::Proxied(p) => {
             p.flushed = true;
+            p.handler.set_prototype(None);
             std::mem::take(&mut p.entries)
         }
         _ => Vec::new(),
