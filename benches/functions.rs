@@ -3,6 +3,18 @@
 //! Targets: simple functions ≤ 20 µs median (p99 ≤ 100 µs), HS256 JWT ≤ 60 µs.
 //!
 //! `cargo bench --bench functions -- --warm-up-time 1 --measurement-time 3`
+//!
+//! Counting mode, for instruction counts that do not move with the machine's
+//! load: with `COUNT=N COUNT_CASE=<name>/<case>` the bench only runs that
+//! case N times, untimed. Under callgrind, the difference between two counts
+//! (say N = 1,000 and 5,000) divided by 4,000 is the cost of one invocation:
+//!
+//! ```sh
+//! BIN=$(cargo bench --bench functions --no-run 2>&1 | grep -o 'target/release/deps/functions-[0-9a-f]*')
+//! for n in 1000 5000; do COUNT=$n COUNT_CASE=cache-key-normalize/sorted-and-filtered \
+//!   valgrind --tool=callgrind --child-silent-after-fork=yes --callgrind-out-file=/dev/null \
+//!   $BIN --bench 2>&1 | grep refs; done
+//! ```
 
 #![allow(clippy::expect_used, clippy::print_stdout, reason = "bench harness")]
 
@@ -41,6 +53,10 @@ fn bench(c: &mut Criterion) {
         ("jwt-hs256", "valid-bearer"),
         ("jwt-hs256", "forged"),
     ];
+    let count: Option<(usize, String)> = std::env::var("COUNT")
+        .ok()
+        .map(|n| n.parse().expect("COUNT is a number"))
+        .zip(std::env::var("COUNT_CASE").ok());
     let mut group = c.benchmark_group("invoke");
     for (name, case) in cases {
         let dir = root.join(name);
@@ -70,6 +86,14 @@ fn bench(c: &mut Criterion) {
             .run_event(&event, None, BudgetMode::ReportOnly)
             .result
             .is_ok());
+        if let Some((n, wanted)) = &count {
+            if *wanted == format!("{name}/{case}") {
+                for _ in 0..*n {
+                    std::hint::black_box(f.run_event(&event, None, BudgetMode::ReportOnly));
+                }
+            }
+            continue;
+        }
         // Median and p99 from individually timed calls (criterion reports the median only).
         let mut samples: Vec<Duration> = (0..5000)
             .map(|_| {
