@@ -25,7 +25,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use http::{header, HeaderValue, Method, Request, Response, StatusCode, Version};
+use http::{header, HeaderName, HeaderValue, Method, Request, Response, StatusCode, Version};
 use http_body::Body as _;
 use rand::RngCore;
 use tokio::time::Instant;
@@ -48,7 +48,16 @@ pub struct Edge {
     config: Arc<Config>,
     cache: Arc<EdgeCache>,
     origins: OriginClient,
+    /// `Via` and `X-Amz-Cf-Pop` toward the viewer: the same on every response.
+    via: Option<HeaderValue>,
+    pop: Option<HeaderValue>,
 }
+
+/// CloudFront's own response headers (spec §3.1), named once: a `&str` name
+/// would be parsed again on every response.
+const X_CACHE: HeaderName = HeaderName::from_static("x-cache");
+const X_AMZ_CF_POP: HeaderName = HeaderName::from_static("x-amz-cf-pop");
+const X_AMZ_CF_ID: HeaderName = HeaderName::from_static("x-amz-cf-id");
 
 /// Facts about the viewer connection.
 #[derive(Debug, Clone, Copy)]
@@ -144,10 +153,14 @@ impl Edge {
     pub fn new(config: Arc<Config>) -> Arc<Edge> {
         let cache = EdgeCache::new(&config.cache);
         let origins = OriginClient::new(&config);
+        let via = HeaderValue::from_str(&config.distribution.via).ok();
+        let pop = HeaderValue::from_str(&config.distribution.pop).ok();
         Arc::new(Edge {
             config,
             cache,
             origins,
+            via,
+            pop,
         })
     }
 
@@ -456,7 +469,6 @@ impl Edge {
             close,
             ..
         } = answer;
-        let dist = &self.config.distribution;
         let h = resp.headers_mut();
         if generated {
             h.insert(header::SERVER, HeaderValue::from_static("CloudFront"));
@@ -466,15 +478,15 @@ impl Edge {
                 }
             }
         }
-        h.insert("x-cache", HeaderValue::from_static(cache_status.as_str()));
-        if let Ok(v) = HeaderValue::from_str(&dist.via) {
-            h.insert(header::VIA, v);
+        h.insert(X_CACHE, HeaderValue::from_static(cache_status.as_str()));
+        if let Some(v) = &self.via {
+            h.insert(header::VIA, v.clone());
         }
-        if let Ok(v) = HeaderValue::from_str(&dist.pop) {
-            h.insert("x-amz-cf-pop", v);
+        if let Some(v) = &self.pop {
+            h.insert(X_AMZ_CF_POP, v.clone());
         }
         if let Ok(v) = HeaderValue::from_str(id) {
-            h.insert("x-amz-cf-id", v);
+            h.insert(X_AMZ_CF_ID, v);
         }
         // Age is omitted when it would be 0 (spec §2.5, observed).
         match age {
