@@ -12,6 +12,8 @@ mod support;
 
 use std::path::Path;
 
+use cfedge::body::EdgeBody;
+use http::{Request, Version};
 use support::{Origin, Proxy, Route};
 
 /// A config with a viewer-request and/or viewer-response function (code written to `dir`).
@@ -247,4 +249,40 @@ async fn nondeterministic_functions_run_for_every_request() {
         seen.dedup();
         assert_eq!(seen.len(), 3, "{memoize}: {seen:?}");
     }
+}
+
+/// A replayed viewer-request result is the remembered request with what
+/// the function's input leaves out taken from the current viewer: the same
+/// request over HTTP/1.1 and HTTP/2 reaches the origin with its own `Via`.
+#[tokio::test]
+async fn replayed_requests_keep_their_own_http_version() {
+    let origin = Origin::start().await;
+    origin.route("/index.html", Route::ok("home"));
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(&origin, dir.path(), Some(REWRITE), None).replace(
+        "target_origin = \"app\"",
+        "target_origin = \"app\"\ncache_policy = \"CachingDisabled\"",
+    );
+    let proxy = Proxy::start(&cfg).await;
+    let versions = [
+        Version::HTTP_11,
+        Version::HTTP_2,
+        Version::HTTP_2,
+        Version::HTTP_11,
+    ];
+    for version in versions {
+        let req = Request::builder()
+            .version(version)
+            .uri("/")
+            .header("host", "www.example.com")
+            .body(EdgeBody::empty())
+            .unwrap();
+        assert_eq!(proxy.handle(req).await.status(), 200);
+    }
+    let vias: Vec<String> = origin
+        .seen("/index.html")
+        .iter()
+        .map(|s| s.headers["via"].to_str().unwrap()[..3].to_owned())
+        .collect();
+    assert_eq!(vias, ["1.1", "2.0", "2.0", "1.1"]);
 }

@@ -31,7 +31,7 @@
 //! keeps at most [`CAPACITY`] events per thread and starts over when full.
 //! `[functions.<name>] memoize = false` runs every invocation.
 
-use std::cell::RefCell;
+use std::cell::{OnceCell, RefCell};
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::rc::Rc;
@@ -40,7 +40,7 @@ use http::{HeaderMap, Method, StatusCode};
 use rustc_hash::FxHasher;
 
 use super::event::{Event, EventType, Field};
-use super::Run;
+use super::{FunctionError, ResponseChange, Run};
 use crate::viewer::ViewerRequest;
 
 /// Events remembered per function and thread.
@@ -57,6 +57,19 @@ pub struct Remembered {
     pub event: Rc<Event>,
     pub run: Rc<Run>,
     input: Option<OwnedInput>,
+    /// What the run made of this very input (the request that goes on, or
+    /// the response change), kept on its first replay: later replays of the
+    /// same input clone it instead of deriving it again.
+    pub applied: OnceCell<Result<Applied, FunctionError>>,
+}
+
+/// A run applied to its HTTP input.
+#[derive(Debug, Clone)]
+pub enum Applied {
+    /// viewer-request, the request continues (the viewer's HTTP version,
+    /// protocol and port are not part of the input: the caller sets them).
+    Request(ViewerRequest),
+    Response(ResponseChange),
 }
 
 /// One function's memo on one thread.
@@ -252,6 +265,7 @@ pub fn remember(function: u64, key: u64, ev: &Rc<Event>, input: Option<&Input<'_
             event: Rc::clone(ev),
             run: Rc::clone(run),
             input: input.map(|i| i.keep()),
+            applied: OnceCell::new(),
         });
         if let Some(i) = input {
             memo.by_input.insert(i.key(), Rc::clone(&remembered));

@@ -126,7 +126,7 @@ pub enum ViewerRequestOutcome {
 }
 
 /// What a viewer-response function returned.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct ResponseChange {
     pub status: StatusCode,
     pub status_description: Option<String>,
@@ -279,7 +279,7 @@ impl CloudFrontFunction {
         cx: &InvocationContext<'_>,
         input: memo::Input<'_>,
         make_event: impl FnOnce() -> Event,
-    ) -> (Rc<Run>, Rc<Event>) {
+    ) -> (Rc<Run>, Rc<Event>, Option<Rc<memo::Remembered>>) {
         let edge = || EdgeLocation {
             name: cx
                 .distribution
@@ -298,7 +298,7 @@ impl CloudFrontFunction {
         } else {
             None
         };
-        let (run, event, replayed) = match remembered {
+        let (run, event, replayed) = match &remembered {
             Some(r) => (
                 self.enforce_budget(Rc::clone(&r.run), BudgetMode::Enforce),
                 Rc::clone(&r.event),
@@ -337,7 +337,9 @@ impl CloudFrontFunction {
         if let Err(e) = &report.result {
             tracing::warn!(function = %self.name, request_id = %cx.request_id, error = %e, "CloudFront Function failed");
         }
-        (run, event)
+        // A throttled replay is not the remembered run.
+        let remembered = remembered.filter(|r| Rc::ptr_eq(&r.run, &run));
+        (run, event, remembered)
     }
 
     fn event(cx: &InvocationContext<'_>, req: &ViewerRequest, event_type: EventType) -> Event {
@@ -365,17 +367,37 @@ impl CloudFrontFunction {
             request: req,
             response: None,
         };
-        let (run, ev) =
+        let (run, ev, remembered) =
             self.run_logged(cx, input, || Self::event(cx, req, EventType::ViewerRequest));
         let report = &run.report;
         match &report.result {
             Err(e) => Err(e.clone()),
             Ok(Output::Request(out)) => {
-                let new_req = event::apply_request_with(req, &ev.request, out, || {
-                    run.headers
-                        .get_or_init(|| event::request_headers(&ev.request, out))
-                        .clone()
-                })?;
+                let apply = || {
+                    event::apply_request_with(req, &ev.request, out, || {
+                        run.headers
+                            .get_or_init(|| event::request_headers(&ev.request, out))
+                            .clone()
+                    })
+                };
+                let new_req = match &remembered {
+                    // The same input as the remembered one: the same request
+                    // goes on, but for what the input leaves out.
+                    Some(r) => match r
+                        .applied
+                        .get_or_init(|| apply().map(memo::Applied::Request))
+                    {
+                        Ok(memo::Applied::Request(r)) => ViewerRequest {
+                            version: req.version,
+                            protocol: req.protocol,
+                            client_addr: req.client_addr,
+                            ..r.clone()
+                        },
+                        Ok(memo::Applied::Response(_)) => apply()?,
+                        Err(e) => return Err(e.clone()),
+                    },
+                    None => apply()?,
+                };
                 let origin = report
                     .origin
                     .as_ref()
@@ -413,11 +435,32 @@ impl CloudFrontFunction {
             request: req,
             response: Some((status, headers)),
         };
-        let (run, ev) = self.run_logged(cx, input, || {
+        let (run, ev, remembered) = self.run_logged(cx, input, || {
             let mut ev = Self::event(cx, req, EventType::ViewerResponse);
             ev.response = Some(event::event_response(status, headers));
             ev
         });
+        let apply = || Self::response_change(&run, &ev, headers);
+        match &remembered {
+            // The same input as the remembered one: the same change.
+            Some(r) => match r
+                .applied
+                .get_or_init(|| apply().map(memo::Applied::Response))
+            {
+                Ok(memo::Applied::Response(change)) => Ok(change.clone()),
+                Ok(memo::Applied::Request(_)) => apply(),
+                Err(e) => Err(e.clone()),
+            },
+            None => apply(),
+        }
+    }
+
+    /// The response change a viewer-response run made of `headers`.
+    fn response_change(
+        run: &Run,
+        ev: &Event,
+        headers: &HeaderMap,
+    ) -> Result<ResponseChange, FunctionError> {
         let Output::Response(out) = run.report.result.as_ref().map_err(Clone::clone)? else {
             return Err(FunctionError::Validation(
                 "a viewer-response function must return a response".into(),
