@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use cfedge::cloudfront_functions::event::{Event, EventType};
 use cfedge::cloudfront_functions::kvs::KeyValueStore;
-use cfedge::cloudfront_functions::test::{self, TestResult};
+use cfedge::cloudfront_functions::test::{self, TestResult, EXECUTION_ERROR};
 use cfedge::cloudfront_functions::BudgetMode;
 use cfedge::cloudfront_functions::{CloudFrontFunction, FunctionError};
 use cfedge::js::Dialect;
@@ -110,11 +110,14 @@ fn handler_sees_the_event_and_changes_the_request() {
 #[test]
 fn exceptions_are_execution_errors() {
     let r = run2("function handler(event) { throw new TypeError('boom'); }");
-    assert_eq!(r.error_message, "function execution error: TypeError: boom");
+    assert_eq!(
+        r.error_message,
+        format!("{EXECUTION_ERROR} TypeError: boom")
+    );
     let r = run2("function handler(event) { return event.nope.x; }");
     assert!(
         r.error_message
-            .starts_with("function execution error: TypeError"),
+            .starts_with(&format!("{EXECUTION_ERROR} TypeError")),
         "{}",
         r.error_message
     );
@@ -130,14 +133,14 @@ fn exceptions_are_execution_errors() {
 fn eval_and_new_function_are_refused() {
     let r = run2("function handler(event) { return eval('event.request'); }");
     assert!(
-        r.error_message.contains("execution error"),
+        r.error_message.starts_with(EXECUTION_ERROR),
         "{}",
         r.error_message
     );
     let r =
         run2("function handler(event) { return new Function('e', 'return e.request')(event); }");
     assert!(
-        r.error_message.contains("execution error"),
+        r.error_message.starts_with(EXECUTION_ERROR),
         "{}",
         r.error_message
     );
@@ -344,7 +347,7 @@ fn buffers_are_limited_to_the_function_memory() {
     );
     let r = run2("function handler(e) { new ArrayBuffer(3 * 1024 * 1024); return e.request; }");
     assert!(
-        r.error_message.contains("execution error"),
+        r.error_message.starts_with(EXECUTION_ERROR),
         "{}",
         r.error_message
     );
@@ -436,7 +439,7 @@ fn async_handlers_are_settled() {
     assert!(r.succeeded(), "{}", r.error_message);
     assert_eq!(r.output.unwrap()["request"]["uri"], "/x");
     let r = run2("async function handler(e) { await null; throw new Error('late'); }");
-    assert_eq!(r.error_message, "function execution error: Error: late");
+    assert_eq!(r.error_message, format!("{EXECUTION_ERROR} Error: late"));
     let r = run2("function handler(e) { return new Promise(function(){}); }");
     assert!(
         r.error_message.contains("never settled"),
@@ -660,7 +663,7 @@ function handler(event) {
     // Origin helpers are viewer-request only; edgeLocation is empty at viewer-response.
     let r = test::run(&f, &response_event());
     assert!(
-        r.error_message.contains("execution error"),
+        r.error_message.starts_with(EXECUTION_ERROR),
         "{}",
         r.error_message
     );
@@ -1080,4 +1083,53 @@ fn deterministic_invocations_are_replayed_at_the_edge() {
     let first = logging.run_event(&other_request("/a", "r1"), None, BudgetMode::ReportOnly);
     let again = logging.run_event(&other_request("/a", "r1"), None, BudgetMode::ReportOnly);
     assert_ne!(first.elapsed, again.elapsed);
+}
+
+/// `TestFunction` only fails on what the test API catches (spec §4.7: not
+/// a changed read-only header); every other result the edge answers with a
+/// 502 is reported beside it, as `edge_error`.
+#[test]
+fn test_results_report_what_the_edge_would_reject() {
+    let rejected = [
+        "r.headers['X-Custom'] = {value: '1'};",
+        "r.headers['x-cache'] = {value: 'x'};",
+        "r.method = 'POST';",
+        "r.uri = 'index.html';",
+        "r.headers.host = {value: 'other.example'};",
+        "delete r.headers.host;",
+        "r.querystring = 'a=1#frag';",
+        "r.headers['x-ok'] = {value: 'bad\\nvalue'};",
+    ];
+    for change in rejected {
+        let r = run2(&format!(
+            "function handler(event) {{ var r = event.request; {change} return r; }}"
+        ));
+        assert!(r.succeeded(), "{change}: {}", r.error_message);
+        assert!(r.edge_error.is_some(), "{change}");
+    }
+    let accepted = [
+        "r.headers['x-custom'] = {value: '1'};",
+        "r.uri = '/index.html';",
+        "r.querystring = 'a=1&b=2';",
+        "r.cookies.n = {value: 'v'};",
+    ];
+    for change in accepted {
+        let r = run2(&format!(
+            "function handler(event) {{ var r = event.request; {change} return r; }}"
+        ));
+        assert!(r.succeeded(), "{change}: {}", r.error_message);
+        assert_eq!(r.edge_error, None, "{change}");
+    }
+    // viewer-response: the response's read-only headers; a request is no answer.
+    let f = func(
+        "function handler(event) { var r = event.response; r.headers.via = {value: '1.1 me'}; return r; }",
+        Dialect::CloudFrontJs2,
+    );
+    assert!(test::run(&f, &response_event()).edge_error.is_some());
+    let f = func(
+        "function handler(event) { return event.request; }",
+        Dialect::CloudFrontJs2,
+    );
+    let r = test::run(&f, &response_event());
+    assert!(!r.succeeded(), "{r:?}");
 }

@@ -120,7 +120,26 @@ fn the_cli_prints_a_test_result_and_fails_when_the_function_fails() {
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
         v["TestResult"]["FunctionErrorMessage"],
-        "function execution error: Error: nope"
+        format!(
+            "{} Error: nope",
+            cfedge::cloudfront_functions::test::EXECUTION_ERROR
+        )
+    );
+
+    // The test API passes a changed Host; the edge does not: non-zero, and why.
+    std::fs::write(
+        &bad,
+        "function handler(e) { e.request.headers.host = {value: 'x.example'}; return e.request; }",
+    )
+    .unwrap();
+    let out = run(&bad, &root.join("spa-rewrite/events/directory.json"));
+    assert!(!out.status.success());
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["TestResult"]["FunctionErrorMessage"], "");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("edge rejects") && err.contains("host"),
+        "{err}"
     );
 
     std::fs::write(&bad, "function handler(e) {\n  return e.request\n  }}").unwrap();

@@ -1,6 +1,7 @@
 //! `cfedge test-function`: run a CloudFront Function on a test event,
 //! offline, and print the `TestResult` as the CloudFront API does
-//! (spec §4.7). Exits non-zero when the function fails.
+//! (spec §4.7). Exits non-zero when the function fails, or when the edge
+//! would reject its result (which the test API does not always catch).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -119,7 +120,13 @@ pub fn run(args: Args) -> ExitCode {
         Ok(result) => {
             let text = serde_json::to_string_pretty(&result.to_json()).unwrap_or_default();
             println!("{text}");
-            if result.succeeded() {
+            if let Some(e) = &result.edge_error {
+                eprintln!(
+                    "cfedge test-function: the test passes, but the edge rejects this result \
+                     (502 FunctionValidationError): {e}"
+                );
+            }
+            if result.succeeded() && result.edge_error.is_none() {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::FAILURE

@@ -535,18 +535,7 @@ pub fn apply_request_with(
     out: &OutRequest,
     headers: impl FnOnce() -> Result<HeaderMap, FunctionError>,
 ) -> Result<ViewerRequest, FunctionError> {
-    if out.method != event.method {
-        return Err(validation("request.method is read-only"));
-    }
-    if !out.uri.starts_with('/') {
-        return Err(validation(format!(
-            "request.uri must start with '/', got \"{}\"",
-            out.uri
-        )));
-    }
-    if out.uri.bytes().any(|b| b <= b' ' || b == 0x7f) {
-        return Err(validation("request.uri contains invalid characters"));
-    }
+    check_request_line(event, out)?;
     let mut headers = headers()?;
     if out.cookies == event.cookies {
         // Unchanged cookies travel exactly as the viewer sent them.
@@ -567,13 +556,7 @@ pub fn apply_request_with(
         Querystring::Fields(f) if *f == event.querystring => orig.querystring.clone(),
         q => query_string(q, &event.querystring),
     };
-    if let Some(q) = &querystring {
-        if q.bytes().any(|b| b <= b' ' || b == 0x7f || b == b'#') {
-            return Err(validation(
-                "request.querystring contains invalid characters",
-            ));
-        }
-    }
+    check_querystring(querystring.as_deref())?;
     Ok(ViewerRequest {
         method: orig.method.clone(),
         version: orig.version,
@@ -583,6 +566,69 @@ pub fn apply_request_with(
         headers,
         client_addr: orig.client_addr,
     })
+}
+
+/// The method is read-only; the URI must be a path (spec §4.5, §4.8).
+fn check_request_line(event: &EventRequest, out: &OutRequest) -> Result<(), FunctionError> {
+    if out.method != event.method {
+        return Err(validation("request.method is read-only"));
+    }
+    if !out.uri.starts_with('/') {
+        return Err(validation(format!(
+            "request.uri must start with '/', got \"{}\"",
+            out.uri
+        )));
+    }
+    if out.uri.bytes().any(|b| b <= b' ' || b == 0x7f) {
+        return Err(validation("request.uri contains invalid characters"));
+    }
+    Ok(())
+}
+
+fn check_querystring(q: Option<&str>) -> Result<(), FunctionError> {
+    if q.is_some_and(|q| q.bytes().any(|b| b <= b' ' || b == 0x7f || b == b'#')) {
+        return Err(validation(
+            "request.querystring contains invalid characters",
+        ));
+    }
+    Ok(())
+}
+
+/// Every check the edge makes on a function's result for `event`, without
+/// an HTTP request to apply it to (what `test-function` reports besides
+/// `TestResult`): the same failures the edge answers with a 502.
+pub fn check_at_edge(event: &Event, out: &Output) -> Result<(), FunctionError> {
+    let event_type = event.context.event_type;
+    match out {
+        Output::Request(r) => {
+            if event_type == EventType::ViewerResponse {
+                return Err(validation(
+                    "a viewer-response function must return a response",
+                ));
+            }
+            let e = &event.request;
+            check_request_line(e, r)?;
+            request_headers(e, r)?;
+            // As in `apply_request_with`: what the function left alone is
+            // forwarded as the viewer sent it.
+            if r.cookies != e.cookies {
+                cookie_header(&r.cookies, &e.cookies)?;
+            }
+            match &r.querystring {
+                Querystring::Fields(f) if *f == e.querystring => Ok(()),
+                q => check_querystring(query_string(q, &e.querystring).as_deref()),
+            }
+        }
+        Output::Response(r) => {
+            status_code(r.status_code)?;
+            let original = match event_type {
+                EventType::ViewerRequest => None,
+                EventType::ViewerResponse => event.response.as_ref(),
+            };
+            response_headers(event_type, r, original)?;
+            r.body.as_ref().map(body_bytes).transpose().map(drop)
+        }
+    }
 }
 
 /// A status code a function may return.

@@ -23,6 +23,10 @@ pub struct TestResult {
     pub error_message: String,
     /// The returned object (empty when the function failed).
     pub output: Option<Value>,
+    /// Why the edge would reject a result the test accepts (a changed
+    /// read-only header, a disallowed header...): not part of `TestResult`,
+    /// which does not report it (spec §4.7), but a 502 in production.
+    pub edge_error: Option<String>,
 }
 
 impl TestResult {
@@ -57,9 +61,10 @@ pub fn parse_event(text: &str, event_type: Option<EventType>) -> Result<Event, S
 }
 
 /// Run `func` on `event` as `TestFunction` does. Origin changes are not
-/// checked, only that the code runs (spec §4.3); validation is the same as
-/// at the edge except for read-only headers, which the test API does not
-/// catch (spec §4.7).
+/// checked, only that the code runs (spec §4.3). The `TestResult` only
+/// fails on what the test API catches (the status code and the body; a
+/// changed read-only header is not caught, spec §4.7); everything else the
+/// edge would answer with a 502 is in [`TestResult::edge_error`].
 pub fn run(func: &CloudFrontFunction, event: &Event) -> TestResult {
     let edge = (event.context.event_type == EventType::ViewerRequest).then(|| EdgeLocation {
         name: "LOCAL".to_owned(),
@@ -69,12 +74,18 @@ pub fn run(func: &CloudFrontFunction, event: &Event) -> TestResult {
     // TestFunction reports the utilization; throttling is an edge matter.
     let report = func.run_event(event, edge, BudgetMode::ReportOnly);
     let util = func.compute_utilization(&report).min(100);
-    let (output, error_message) = match &report.result {
+    let (output, error_message, edge_error) = match &report.result {
         Ok(out) => match validate(out) {
-            Ok(()) => (Some(out.to_json()), String::new()),
-            Err(e) => (None, e.to_string()),
+            Ok(()) => (
+                Some(out.to_json()),
+                String::new(),
+                super::event::check_at_edge(event, out)
+                    .err()
+                    .map(|e| e.to_string()),
+            ),
+            Err(e) => (None, e.to_string(), None),
         },
-        Err(e) => (None, e.to_string()),
+        Err(e) => (None, error_message(e), None),
     };
     TestResult {
         function_name: func.name.clone(),
@@ -83,8 +94,23 @@ pub fn run(func: &CloudFrontFunction, event: &Event) -> TestResult {
         logs: report.logs,
         error_message,
         output,
+        edge_error,
     }
 }
+
+/// What the test API says of a failed run. An exception reads as the
+/// console shows it, CloudFront's sentence and then the error (choice: the
+/// engine's own wording of the error, boa's, differs from CloudFront's).
+fn error_message(e: &super::FunctionError) -> String {
+    match e {
+        super::FunctionError::Execution(m) => format!("{EXECUTION_ERROR} {m}"),
+        other => other.to_string(),
+    }
+}
+
+/// How `FunctionErrorMessage` starts for an exception.
+pub const EXECUTION_ERROR: &str =
+    "The CloudFront function associated with the CloudFront distribution is invalid or could not run.";
 
 /// The checks the test API does make on a returned object.
 fn validate(out: &super::event::Output) -> Result<(), super::FunctionError> {
