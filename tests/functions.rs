@@ -421,6 +421,48 @@ fn runtime_1_0_dialect() {
     assert_eq!(eval1("['é'.toUTF8().length, 'é'.toUTF8().fromUTF8(), 'abc'.toBytes(), '€'.toBytes(), String.bytesFrom('6869', 'hex'), String.bytesFrom([104, 105]), 'aé'.fromBytes()]"), json!([2, "é", "abc", null, "hi", "hi", "aé"]));
     // Template literals and arrow functions are part of 1.0.
     assert_eq!(eval1("[1, 2].map(x => `${x}!`)"), json!(["1!", "2!"]));
+    // njs's byte-string encoder (1.0 only).
+    assert_eq!(
+        eval1("['u:p'.toString('base64'), 'hi'.toString('hex'), '\\u00ff'.toString('base64url'), 'é€'.toString('hex'), 'abc'.toString()]"),
+        json!(["dTpw", "6869", "_w", "c3a9e282ac", "abc"])
+    );
+    assert_eq!(eval2("'u:p'.toString('base64')"), json!("u:p"));
+}
+
+/// spec §4.1: InternalError in both runtimes, MemoryError in 1.0, like the
+/// built-in error types.
+#[test]
+fn njs_error_types() {
+    let probe = "[new InternalError('x').name, InternalError('y').message, String(new InternalError('z')),                  new InternalError('x') instanceof Error, Object.prototype.toString.call(InternalError('x')),                  typeof MemoryError]";
+    assert_eq!(
+        eval2(probe),
+        json!([
+            "InternalError",
+            "y",
+            "InternalError: z",
+            true,
+            "[object Error]",
+            "undefined"
+        ])
+    );
+    assert_eq!(
+        eval1(probe),
+        json!([
+            "InternalError",
+            "y",
+            "InternalError: z",
+            true,
+            "[object Error]",
+            "function"
+        ])
+    );
+    assert_eq!(eval1("new MemoryError('m').name"), json!("MemoryError"));
+    // Thrown and uncaught: an execution error naming the type.
+    let r = run2("function handler(e) { throw new InternalError('boom'); }");
+    assert_eq!(
+        r.error_message,
+        format!("{EXECUTION_ERROR} InternalError: boom")
+    );
 }
 
 #[test]

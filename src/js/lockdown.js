@@ -24,7 +24,9 @@
   ['toString', 'valueOf', 'constructor', 'hasOwnProperty', 'toLocaleString', 'isPrototypeOf',
    'propertyIsEnumerable'].forEach(function (n) { tame(Object.prototype, n); });
   ['name', 'message', 'toString', 'constructor'].forEach(function (n) { tame(Error.prototype, n); });
-  ['TypeError', 'RangeError', 'SyntaxError', 'ReferenceError', 'EvalError', 'URIError'].forEach(function (c) {
+  ['TypeError', 'RangeError', 'SyntaxError', 'ReferenceError', 'EvalError', 'URIError',
+   'InternalError', 'MemoryError'].forEach(function (c) {
+    if (!globalThis[c]) return;
     ['name', 'message', 'constructor'].forEach(function (n) { tame(globalThis[c].prototype, n); });
   });
   ['toString', 'constructor'].forEach(function (n) { tame(Function.prototype, n); });

@@ -293,6 +293,25 @@
   // of supported methods); the global escape/unescape are not on it.
   delete g.escape;
   delete g.unescape;
+  // spec §4.1: both runtimes list InternalError, 1.0 also MemoryError
+  // (njs's own error types). Like the built-in ones: callable with or
+  // without `new`, real Error objects, `name` on the prototype.
+  var errorType = function (name) {
+    var E = function (message) {
+      return Reflect.construct(Error, arguments, new.target || E);
+    };
+    Object.defineProperty(E, 'name', { value: name, configurable: true });
+    Object.setPrototypeOf(E, Error);
+    E.prototype = Object.create(Error.prototype, {
+      constructor: { value: E, writable: true, configurable: true },
+      name: { value: name, writable: true, configurable: true },
+      message: { value: '', writable: true, configurable: true }
+    });
+    Object.defineProperty(E, 'prototype', { writable: false });
+    def(name, E);
+  };
+  errorType('InternalError');
+  if (!V2) errorType('MemoryError');
   def('console', {
     log: function log() { N.log(V2 ? [arguments[0]] : Array.prototype.slice.call(arguments)); }
   });
@@ -351,6 +370,19 @@
       var s = String(this).substring(start === undefined ? 0 : start, end === undefined ? Infinity : end);
       var b = N.encode(s, 'latin1');
       try { return N.decodeFatal(new Uint8Array(b)); } catch (e) { return null; }
+    });
+    // njs's byte-string encoder, used by 1.0 code (`'user:pass'.toString('base64')`):
+    // with an encoding, the string's bytes (Latin-1 when every character
+    // fits in a byte, UTF-8 otherwise) as hex, base64 or base64url.
+    var stringToString = sp.toString;
+    method('toString', function toString(enc) {
+      var s = stringToString.call(this);
+      if (enc === undefined) return s;
+      var e = String(enc);
+      if (e !== 'hex' && e !== 'base64' && e !== 'base64url') throw new TypeError('Unknown encoding: "' + e + '"');
+      var bytes = true;
+      for (var i = 0; i < s.length; i++) if (s.charCodeAt(i) > 255) { bytes = false; break; }
+      return N.decode(new Uint8Array(N.encode(s, bytes ? 'latin1' : 'utf8')), e);
     });
     // spec §4.1: replaceAll arrived with 2.0.
     delete sp.replaceAll;
