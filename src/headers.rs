@@ -58,6 +58,40 @@ pub struct OriginHeadersInput<'a> {
     pub custom_headers: &'a [(HeaderName, HeaderValue)],
 }
 
+/// Headers that can't be origin custom headers (spec §1.2).
+const FORBIDDEN_CUSTOM_HEADERS: &[&str] = &[
+    "cache-control",
+    "connection",
+    "content-length",
+    "cookie",
+    "host",
+    "if-match",
+    "if-modified-since",
+    "if-none-match",
+    "if-range",
+    "if-unmodified-since",
+    "max-forwards",
+    "pragma",
+    "proxy-authorization",
+    "proxy-connection",
+    "range",
+    "request-range",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "via",
+    "x-real-ip",
+];
+
+/// Whether `lower` (a lowercase name) can't be an origin custom header, in
+/// the origin's settings or from a function's `updateRequestOrigin` (spec §1.2).
+pub fn is_forbidden_custom_header(lower: &str) -> bool {
+    FORBIDDEN_CUSTOM_HEADERS.contains(&lower)
+        || lower.starts_with("x-amz-")
+        || lower.starts_with("x-edge-")
+}
+
 /// Headers CloudFront hides from every edge function (CloudFront Functions and
 /// Lambda@Edge) and refuses from them with a 502 (spec §3.3 "Disallowed").
 pub fn is_disallowed_for_functions(name: &str) -> bool {

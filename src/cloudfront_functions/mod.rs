@@ -403,6 +403,9 @@ impl CloudFrontFunction {
                     .as_ref()
                     .map(origin::to_override)
                     .transpose()?;
+                if let Some(o) = &origin {
+                    origin::check_custom_headers(o, &new_req.headers)?;
+                }
                 Ok(ViewerRequestOutcome::Continue(new_req, origin))
             }
             Ok(Output::Response(out)) => {

@@ -71,6 +71,19 @@ pub fn ad_hoc(v: &Value) -> Result<AdHocOrigin, FunctionError> {
         if d.is_empty() || d.contains('/') || d.contains(' ') {
             return Err(invalid(format!("domainName \"{d}\" is not a host name")));
         }
+        // [DG:helper-functions-origin-modification]: a DNS name, without a
+        // port (that is customOriginConfig.port). Use `localhost` for a
+        // local origin.
+        if d.contains(':') {
+            return Err(invalid(format!(
+                "domainName \"{d}\" can't include a colon (the port goes in customOriginConfig.port)"
+            )));
+        }
+        if d.parse::<std::net::IpAddr>().is_ok() {
+            return Err(invalid(format!(
+                "domainName \"{d}\" can't be an IP address"
+            )));
+        }
     }
     if let Some(h) = obj.get("customHeaders") {
         let map = h
@@ -78,6 +91,21 @@ pub fn ad_hoc(v: &Value) -> Result<AdHocOrigin, FunctionError> {
             .ok_or_else(|| invalid("customHeaders must be an object"))?;
         let mut headers = Vec::with_capacity(map.len());
         for (k, val) in map {
+            // Lowercase names, none CloudFront refuses as a custom header or
+            // hides from functions (and none the request already has, which
+            // `check_custom_headers` sees).
+            if k.bytes().any(|b| b.is_ascii_uppercase()) {
+                return Err(invalid(format!(
+                    "custom header name \"{k}\" must be lowercase"
+                )));
+            }
+            if crate::headers::is_forbidden_custom_header(k)
+                || crate::headers::is_disallowed_for_functions(k)
+            {
+                return Err(invalid(format!(
+                    "custom header \"{k}\" can't be added to origin requests"
+                )));
+            }
             let name = HeaderName::from_bytes(k.as_bytes())
                 .map_err(|_| invalid(format!("invalid custom header name \"{k}\"")))?;
             let s = val
@@ -123,6 +151,26 @@ pub fn ad_hoc(v: &Value) -> Result<AdHocOrigin, FunctionError> {
         }
     }
     Ok(o)
+}
+
+/// An `updateRequestOrigin` custom header may not also be a header of the
+/// request going to the origin.
+pub fn check_custom_headers(
+    o: &OriginOverride,
+    request: &http::HeaderMap,
+) -> Result<(), FunctionError> {
+    if let OriginOverride::Custom(AdHocOrigin {
+        custom_headers: Some(headers),
+        ..
+    }) = o
+    {
+        if let Some((name, _)) = headers.iter().find(|(n, _)| request.contains_key(n)) {
+            return Err(invalid(format!(
+                "custom header \"{name}\" is already in the request"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Translate a helper call into the pipeline's [`OriginOverride`].
@@ -222,12 +270,35 @@ mod tests {
             json!({"originPath": "v2"}),
             json!({"customHeaders": {"x": 1}}),
             json!("x"),
+            // [DG:helper-functions-origin-modification]
+            json!({"domainName": "127.0.0.1"}),
+            json!({"domainName": "::1"}),
+            json!({"domainName": "localhost:8080"}),
+            json!({"customHeaders": {"X-Secret": "1"}}),
+            json!({"customHeaders": {"x-cache": "1"}}),
+            json!({"customHeaders": {"host": "a"}}),
+            json!({"customHeaders": {"x-amz-date": "1"}}),
         ] {
-            assert!(matches!(
-                to_override(&OriginRequest::Update(bad)),
-                Err(FunctionError::Validation(_))
-            ));
+            assert!(
+                matches!(
+                    to_override(&OriginRequest::Update(bad.clone())),
+                    Err(FunctionError::Validation(_))
+                ),
+                "{bad}"
+            );
         }
+        let ok = to_override(&OriginRequest::Update(
+            json!({"domainName": "localhost", "customHeaders": {"x-secret": "1"}}),
+        ))
+        .unwrap();
+        let mut request = http::HeaderMap::new();
+        request.insert("user-agent", http::HeaderValue::from_static("t"));
+        assert!(check_custom_headers(&ok, &request).is_ok());
+        request.insert("x-secret", http::HeaderValue::from_static("mine"));
+        assert!(matches!(
+            check_custom_headers(&ok, &request),
+            Err(FunctionError::Validation(_))
+        ));
         assert!(to_override(&OriginRequest::Group(json!({"originIds": ["a"]}))).is_err());
     }
 

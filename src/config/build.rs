@@ -25,32 +25,6 @@ pub const CUSTOM_RESPONSE_CODES: &[u16] =
 /// Statuses an origin group may fail over on (spec §1.3).
 pub const FAILOVER_CODES: &[u16] = &[400, 403, 404, 416, 500, 502, 503, 504];
 
-/// Headers that can't be origin custom headers (spec §1.2).
-const FORBIDDEN_CUSTOM_HEADERS: &[&str] = &[
-    "cache-control",
-    "connection",
-    "content-length",
-    "cookie",
-    "host",
-    "if-match",
-    "if-modified-since",
-    "if-none-match",
-    "if-range",
-    "if-unmodified-since",
-    "max-forwards",
-    "pragma",
-    "proxy-authorization",
-    "proxy-connection",
-    "range",
-    "request-range",
-    "te",
-    "trailer",
-    "transfer-encoding",
-    "upgrade",
-    "via",
-    "x-real-ip",
-];
-
 /// Headers only an origin request policy may add, never a cache policy (spec §2.3).
 const VIEWER_ONLY_HEADERS: &[&str] = &[
     "cloudfront-viewer-address",
@@ -517,10 +491,7 @@ fn build_origin(id: &str, o: &OriginFile, base: &Path) -> Result<Origin, ConfigE
     let mut total = 0;
     for (name, value) in &o.custom_headers {
         let lower = name.to_ascii_lowercase();
-        if FORBIDDEN_CUSTOM_HEADERS.contains(&lower.as_str())
-            || lower.starts_with("x-amz-")
-            || lower.starts_with("x-edge-")
-        {
+        if crate::headers::is_forbidden_custom_header(&lower) {
             return Err(ConfigError::new(
                 item,
                 format!("custom header \"{name}\" is one CloudFront does not let you add"),
