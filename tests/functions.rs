@@ -429,6 +429,25 @@ fn runtime_1_0_dialect() {
     assert_eq!(eval2("'u:p'.toString('base64')"), json!("u:p"));
 }
 
+/// spec §4.1: the 1.0 runtime lists its built-ins; the engine's newer ones
+/// that njs lacks as well are not there, in 1.0 only.
+#[test]
+fn runtime_1_0_has_only_its_built_ins() {
+    let probe =
+        "[typeof Map, typeof Set, typeof WeakMap, typeof Proxy, typeof Reflect, typeof BigInt, \
+                 typeof Array.from, typeof [].flat, typeof [].at, typeof Object.fromEntries, \
+                 typeof ''.matchAll, typeof ''.at, typeof {}.__defineGetter__]";
+    assert_eq!(eval1(probe), json!(vec!["undefined"; 13]));
+    let mut v2 = vec!["function"; 13];
+    v2[4] = "object"; // Reflect
+    assert_eq!(eval2(probe), json!(v2));
+    // What the 1.0 list does name is there.
+    assert_eq!(
+        eval1("[Array.of(1, 2), [1, 2].includes(2), [3].find(function (x) { return x > 2; }), Object.entries({a: 1}), 'ab'.padStart(3, '-'), ' a'.trimStart(), typeof Symbol, typeof Promise.resolve, Object.assign({}, {b: 2})]"),
+        json!([[1, 2], true, 3, [["a", 1]], "-ab", "a", "function", "function", {"b": 2}])
+    );
+}
+
 /// spec §4.1: InternalError in both runtimes, MemoryError in 1.0, like the
 /// built-in error types.
 #[test]

@@ -304,7 +304,8 @@ impl Engine {
                 roots.push(JsValue::from(JsObject::clone(f)));
             }
             let roots = boa_engine::object::builtins::JsArray::from_iter(roots, ctx);
-            lockdown.call(&JsValue::undefined(), &[roots.into()], ctx)?;
+            let retired = rt.get(js_string!("retired"), ctx)?;
+            lockdown.call(&JsValue::undefined(), &[roots.into(), retired], ctx)?;
             ctx.runtime_limits_mut()
                 .set_loop_iteration_limit(LOOP_ITERATION_LIMIT);
             Ok(RuntimeRealm {

@@ -1,9 +1,12 @@
 // Deep-freeze everything reachable from the global object and the hidden
 // intrinsics, once per realm, so that nothing mutable is shared between
 // invocations (js-engine-notes §4, design R3). Run after the prelude.
-// Called as (extraRoots): an array of objects to freeze as well.
-(function (extraRoots) {
+// Called as (extraRoots, retired): an array of objects to freeze as well,
+// and [holder, name] pairs of built-ins the runtime does not have, removed
+// before the walk (after this function has taken what it uses itself).
+(function (extraRoots, retired) {
   'use strict';
+  var ownKeys = Reflect.ownKeys;
   // The "override mistake": on a frozen prototype, `o.toString = f` would fail.
   // As SES does, turn the commonly overridden properties into accessors whose
   // setter defines an own data property on the receiver.
@@ -56,10 +59,16 @@
   add(Object.getOwnPropertyDescriptor(Function.prototype, 'caller') ?
       Object.getOwnPropertyDescriptor(Function.prototype, 'caller').get : undefined);
   for (var r = 0; r < extraRoots.length; r++) add(extraRoots[r]);
+  // Retired built-ins keep their property, set to undefined: deleting
+  // properties of the engine's prototypes (Array.prototype) corrupts a
+  // second realm's property lookups in boa 0.22.
+  for (var n = 0; n < retired.length; n++) {
+    Object.defineProperty(retired[n][0], retired[n][1], { value: undefined });
+  }
   while (queue.length > 0) {
     var o = queue.pop();
     add(Object.getPrototypeOf(o));
-    var keys = Reflect.ownKeys(o);
+    var keys = ownKeys(o);
     for (var i = 0; i < keys.length; i++) {
       var d = Object.getOwnPropertyDescriptor(o, keys[i]);
       if (d === undefined) continue;

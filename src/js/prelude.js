@@ -296,9 +296,10 @@
   // spec §4.1: both runtimes list InternalError, 1.0 also MemoryError
   // (njs's own error types). Like the built-in ones: callable with or
   // without `new`, real Error objects, `name` on the prototype.
+  var construct = Reflect.construct;
   var errorType = function (name) {
     var E = function (message) {
-      return Reflect.construct(Error, arguments, new.target || E);
+      return construct(Error, arguments, new.target || E);
     };
     Object.defineProperty(E, 'name', { value: name, configurable: true });
     Object.setPrototypeOf(E, Error);
@@ -387,6 +388,31 @@
     // spec §4.1: replaceAll arrived with 2.0.
     delete sp.replaceAll;
   }
+  // spec §4.1: the 1.0 runtime lists its built-ins. The engine's newer ones
+  // that njs (whose API 1.0 exposes) does not have either are retired, so
+  // that code relying on them fails here as it would on CloudFront. Lockdown
+  // removes them (sets them to undefined), after taking what it needs itself.
+  var retired = [];
+  if (!V2) {
+    var retire = function (holder, names) {
+      names.forEach(function (n) { if (Object.prototype.hasOwnProperty.call(holder, n)) retired.push([holder, n]); });
+    };
+    retire(g, ['Atomics', 'BigInt', 'BigInt64Array', 'BigUint64Array', 'FinalizationRegistry', 'Iterator',
+      'Map', 'Proxy', 'Reflect', 'Set', 'SharedArrayBuffer', 'TypedArray', 'WeakMap', 'WeakRef', 'WeakSet']);
+    retire(Object, ['fromEntries', 'groupBy', 'hasOwn']);
+    retire(Object.prototype, ['__defineGetter__', '__defineSetter__', '__lookupGetter__', '__lookupSetter__']);
+    retire(Array, ['from']);
+    retire(Array.prototype, ['at', 'findLast', 'findLastIndex', 'flat', 'flatMap', 'toReversed', 'toSorted',
+      'toSpliced', 'with']);
+    retire(Object.getPrototypeOf(Int8Array.prototype), ['at', 'findLast', 'findLastIndex', 'toReversed', 'toSorted', 'with']);
+    retire(String, ['raw']);
+    retire(String.prototype, ['anchor', 'at', 'big', 'blink', 'bold', 'fixed', 'fontcolor', 'fontsize',
+      'isWellFormed', 'italics', 'link', 'matchAll', 'normalize', 'small', 'strike', 'sub', 'sup',
+      'toWellFormed', 'trimLeft', 'trimRight']);
+    retire(JSON, ['isRawJSON', 'rawJSON']);
+    retire(Promise, ['try', 'withResolvers']);
+  }
   // Everything reachable only through closures is handed to lockdown as well.
-  return { require: require, cf: cf, buffer: bufferModule, modules: modules, hash: Hash, querystring: querystring };
+  return { require: require, cf: cf, buffer: bufferModule, modules: modules, hash: Hash, querystring: querystring,
+    retired: retired };
 })

@@ -13,10 +13,20 @@
 use std::ops::ControlFlow;
 
 use boa_engine::ast::declaration::LexicalDeclaration;
+use boa_engine::ast::expression::literal::{
+    Literal, LiteralKind, ObjectMethodDefinition, PropertyDefinition,
+};
+use boa_engine::ast::expression::{Optional, Spread};
 use boa_engine::ast::function::{
     AsyncArrowFunction, AsyncFunctionDeclaration, AsyncFunctionExpression,
+    AsyncGeneratorDeclaration, AsyncGeneratorExpression, ClassDeclaration, ClassExpression,
+    FormalParameter, GeneratorDeclaration, GeneratorExpression,
 };
+use boa_engine::ast::pattern::Pattern;
+use boa_engine::ast::property::MethodDefinitionKind;
 use boa_engine::ast::scope::Scope;
+use boa_engine::ast::statement::iteration::ForOfLoop;
+use boa_engine::ast::statement::Catch;
 use boa_engine::ast::visitor::{VisitWith, Visitor};
 use boa_engine::ast::{Keyword, Punctuator, Spanned};
 use boa_engine::interner::Interner;
@@ -111,7 +121,13 @@ fn parse_error(e: &boa_engine::parser::Error) -> SourceError {
     }
 }
 
-/// Finds the first construct newer than the 1.0 runtime allows.
+/// Finds the first construct newer than the 1.0 runtime allows. The 1.0
+/// language is ES 5.1 plus template literals, arrow functions, rest
+/// parameters, `**` and named capture groups (spec §4.1, the Developer
+/// Guide's complete list); what is refused here is what njs (whose API and
+/// error texts the 1.0 runtime shows) refuses as well, checked against njs
+/// 0.7.9. njs accepts `??`, shorthand and computed properties, getters and
+/// numeric separators, and so does this check.
 struct Es5Checker;
 
 impl<'ast> Visitor<'ast> for Es5Checker {
@@ -147,6 +163,107 @@ impl<'ast> Visitor<'ast> for Es5Checker {
         _: &'ast AsyncArrowFunction,
     ) -> ControlFlow<Self::BreakTy> {
         ControlFlow::Break("'async' arrow function")
+    }
+
+    fn visit_class_declaration(&mut self, _: &'ast ClassDeclaration) -> ControlFlow<Self::BreakTy> {
+        ControlFlow::Break("'class'")
+    }
+
+    fn visit_class_expression(&mut self, _: &'ast ClassExpression) -> ControlFlow<Self::BreakTy> {
+        ControlFlow::Break("'class'")
+    }
+
+    fn visit_generator_declaration(
+        &mut self,
+        _: &'ast GeneratorDeclaration,
+    ) -> ControlFlow<Self::BreakTy> {
+        ControlFlow::Break("a generator function")
+    }
+
+    fn visit_generator_expression(
+        &mut self,
+        _: &'ast GeneratorExpression,
+    ) -> ControlFlow<Self::BreakTy> {
+        ControlFlow::Break("a generator function")
+    }
+
+    fn visit_async_generator_declaration(
+        &mut self,
+        _: &'ast AsyncGeneratorDeclaration,
+    ) -> ControlFlow<Self::BreakTy> {
+        ControlFlow::Break("an async generator function")
+    }
+
+    fn visit_async_generator_expression(
+        &mut self,
+        _: &'ast AsyncGeneratorExpression,
+    ) -> ControlFlow<Self::BreakTy> {
+        ControlFlow::Break("an async generator function")
+    }
+
+    fn visit_object_method_definition(
+        &mut self,
+        node: &'ast ObjectMethodDefinition,
+    ) -> ControlFlow<Self::BreakTy> {
+        match node.kind() {
+            MethodDefinitionKind::Generator | MethodDefinitionKind::AsyncGenerator => {
+                ControlFlow::Break("a generator method")
+            }
+            MethodDefinitionKind::Async => ControlFlow::Break("an 'async' method"),
+            MethodDefinitionKind::Get
+            | MethodDefinitionKind::Set
+            | MethodDefinitionKind::Ordinary => node.visit_with(self),
+        }
+    }
+
+    fn visit_for_of_loop(&mut self, _: &'ast ForOfLoop) -> ControlFlow<Self::BreakTy> {
+        ControlFlow::Break("'for...of'")
+    }
+
+    fn visit_spread(&mut self, _: &'ast Spread) -> ControlFlow<Self::BreakTy> {
+        ControlFlow::Break("spread syntax ('...')")
+    }
+
+    fn visit_property_definition(
+        &mut self,
+        node: &'ast PropertyDefinition,
+    ) -> ControlFlow<Self::BreakTy> {
+        match node {
+            PropertyDefinition::SpreadObject(_) => ControlFlow::Break("object spread ('...')"),
+            _ => node.visit_with(self),
+        }
+    }
+
+    fn visit_optional(&mut self, _: &'ast Optional) -> ControlFlow<Self::BreakTy> {
+        ControlFlow::Break("optional chaining ('?.')")
+    }
+
+    fn visit_catch(&mut self, node: &'ast Catch) -> ControlFlow<Self::BreakTy> {
+        if node.parameter().is_none() {
+            return ControlFlow::Break("'catch' without a binding");
+        }
+        node.visit_with(self)
+    }
+
+    fn visit_formal_parameter(
+        &mut self,
+        node: &'ast FormalParameter,
+    ) -> ControlFlow<Self::BreakTy> {
+        if node.init().is_some() {
+            return ControlFlow::Break("a default parameter value");
+        }
+        node.visit_with(self)
+    }
+
+    fn visit_pattern(&mut self, _: &'ast Pattern) -> ControlFlow<Self::BreakTy> {
+        ControlFlow::Break("destructuring")
+    }
+
+    fn visit_literal(&mut self, node: &'ast Literal) -> ControlFlow<Self::BreakTy> {
+        match node.kind() {
+            LiteralKind::BigInt(_) => ControlFlow::Break("a BigInt literal"),
+            _ => ControlFlow::Continue(()),
+        }
     }
 }
 
@@ -328,6 +445,51 @@ mod tests {
             Dialect::CloudFrontJs2
         )
         .is_ok());
+    }
+
+    #[test]
+    fn runtime_1_0_refuses_what_it_does_not_have() {
+        let refused = [
+            ("class A {}", "'class'"),
+            ("var A = class {};", "'class'"),
+            ("function* g() { yield 1; }", "generator"),
+            ("var o = { *g() {} };", "generator"),
+            ("var o = { async f() {} };", "async"),
+            (
+                "function f(a, b = 2) { return a + b; }",
+                "default parameter",
+            ),
+            ("var {a} = {a: 1};", "destructuring"),
+            ("var [a] = [1];", "destructuring"),
+            ("function f({a}) { return a; }", "destructuring"),
+            ("var a; [a] = [1];", "destructuring"),
+            ("for (var x of [1]) {}", "'for...of'"),
+            ("Math.max(...[1, 2]);", "spread"),
+            ("var a = [...[1]];", "spread"),
+            ("var o = {...{a: 1}};", "object spread"),
+            ("var o = {}; o?.a;", "optional chaining"),
+            ("try { throw 1; } catch { }", "'catch' without a binding"),
+            ("var n = 1n;", "BigInt"),
+        ];
+        for (code, what) in refused {
+            let e = prepare(code, Dialect::CloudFrontJs1).unwrap_err();
+            assert!(e.message.contains(what), "{code}: {}", e.message);
+            assert!(prepare(code, Dialect::CloudFrontJs2).is_ok(), "{code}");
+        }
+        let accepted = [
+            "var f = (a) => a * 2;",
+            "function f(...rest) { return rest.length; }",
+            "var s = `x${1}`;",
+            "var p = 2 ** 3;",
+            "var m = /(?<y>\\d+)/.exec('12');",
+            "var k = 'a'; var o = {[k]: 1, k, get g() { return 1; }, m() { return 2; }};",
+            "var v = null ?? 1;",
+            "try { throw 1; } catch (e) { }",
+            "for (var k in {a: 1}) {}",
+        ];
+        for code in accepted {
+            assert!(prepare(code, Dialect::CloudFrontJs1).is_ok(), "{code}");
+        }
     }
 
     #[test]
