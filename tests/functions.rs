@@ -251,6 +251,17 @@ fn crypto_hashes_and_hmacs() {
     // 2.0: digest() without an encoding is a Buffer; 1.0: a byte string.
     assert_eq!(eval2("(function(){ var d = require('crypto').createHash('md5').update('abc').digest(); return [Buffer.isBuffer(d), d.length, d.toString('hex')]; })()"), json!([true, 16, "900150983cd24fb0d6963f7d28e17f72"]));
     assert_eq!(eval1("(function(){ var d = require('crypto').createHash('md5').update('abc').digest(); return [typeof d, d.length, d.charCodeAt(0)]; })()"), json!(["string", 16, 0x90]));
+    // The Developer Guide's three digest encodings only.
+    for enc in ["latin1", "binary", "utf8"] {
+        let r = run2(&format!(
+            "function handler(e) {{ require('crypto').createHash('md5').update('a').digest('{enc}'); return e.request; }}"
+        ));
+        assert!(
+            r.error_message.contains("Unknown digest encoding"),
+            "{enc}: {}",
+            r.error_message
+        );
+    }
     let r =
         run2("function handler(e) { require('crypto').createHash('sha512'); return e.request; }");
     assert!(

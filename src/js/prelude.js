@@ -187,9 +187,10 @@
       // spec §4.1: 2.0 returns a Buffer, 1.0 a byte string.
       return V2 ? new Buffer(raw) : N.decode(new Uint8Array(raw), 'latin1');
     }
-    var e = normEnc(enc, 'hex');
-    if (e !== 'hex' && e !== 'base64' && e !== 'base64url' && e !== 'latin1') {
-      throw new TypeError('Unknown digest encoding: ' + enc);
+    // The Developer Guide's three encodings (njs refuses the others too).
+    var e = ENCODINGS[String(enc).toLowerCase()];
+    if (e !== 'hex' && e !== 'base64' && e !== 'base64url') {
+      throw new TypeError('Unknown digest encoding: "' + enc + '"');
     }
     return N.decode(new Uint8Array(raw), e);
   };

@@ -9,6 +9,9 @@
 //! the leading import statements are found with boa's lexer (so a string or
 //! a comment that merely contains "import" is never touched) and replaced by
 //! blanks; the factory that wraps the code provides the bindings instead.
+//! An import after other statements is taken as well (ES modules hoist
+//! imports, njs accepts them), by line, when the code does not parse
+//! without it.
 
 use std::ops::ControlFlow;
 
@@ -74,13 +77,29 @@ fn importable(dialect: Dialect, module: &str) -> bool {
 /// Prepare `code` for `dialect`: rewrite imports, parse (strict mode), and
 /// enforce the runtime's dialect (1.0: no `let`/`const`, no `async`).
 pub fn prepare(code: &str, dialect: Dialect) -> Result<PreparedSource, SourceError> {
-    let (code, imports) = strip_imports(code, dialect)?;
+    let (mut code, mut imports) = strip_imports(code, dialect)?;
     let mut interner = Interner::default();
-    let mut parser = Parser::new(Source::from_bytes(code.as_bytes()));
-    parser.set_strict();
-    let script = parser
-        .parse_script(&Scope::new_global(), &mut interner)
-        .map_err(|e| parse_error(&e))?;
+    let parse = |code: &str, interner: &mut Interner| {
+        let mut parser = Parser::new(Source::from_bytes(code.as_bytes()));
+        parser.set_strict();
+        parser.parse_script(&Scope::new_global(), interner)
+    };
+    let script = match parse(&code, &mut interner) {
+        Ok(script) => script,
+        // An import after other statements (ES modules hoist them, and
+        // njs accepts them): found by line, and only kept when the code
+        // then parses, so a line inside a string or comment that merely
+        // looks like one is never taken.
+        Err(e) => {
+            let Some((later, more)) = strip_later_imports(&code, dialect)? else {
+                return Err(parse_error(&e));
+            };
+            let script = parse(&later, &mut interner).map_err(|_| parse_error(&e))?;
+            code = later;
+            imports.extend(more);
+            script
+        }
+    };
     if dialect == Dialect::CloudFrontJs1 {
         let mut finder = Es5Checker;
         if let ControlFlow::Break(what) = script.visit_with(&mut finder) {
@@ -267,6 +286,52 @@ impl<'ast> Visitor<'ast> for Es5Checker {
     }
 }
 
+/// `(binding, module)` pairs.
+type Imports = Vec<(String, String)>;
+
+/// Blank out whole lines that are `import <name> from '<module>'`, wherever
+/// they are; `None` when there is none.
+fn strip_later_imports(
+    code: &str,
+    dialect: Dialect,
+) -> Result<Option<(String, Imports)>, SourceError> {
+    static IMPORT: std::sync::LazyLock<Option<regex::Regex>> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(
+            r#"^\s*import\s+([A-Za-z_$][A-Za-z0-9_$]*)\s+from\s+(?:'([^']+)'|"([^"]+)")\s*;?\s*$"#,
+        )
+        .ok()
+    });
+    let Some(re) = IMPORT.as_ref() else {
+        return Ok(None);
+    };
+    let mut imports = Vec::new();
+    let mut out = String::with_capacity(code.len());
+    for (i, line) in code.split_inclusive('\n').enumerate() {
+        let body = line.trim_end_matches(['\n', '\r']);
+        match re.captures(body) {
+            Some(c) => {
+                let binding = c.get(1).map_or("", |m| m.as_str());
+                let module = c.get(2).or_else(|| c.get(3)).map_or("", |m| m.as_str());
+                if !importable(dialect, module) {
+                    return Err(SourceError {
+                        line: u32::try_from(i + 1).ok(),
+                        column: Some(1),
+                        message: format!(
+                            "SyntaxError: cannot import module '{module}' in the {} runtime",
+                            dialect.name()
+                        ),
+                    });
+                }
+                imports.push((binding.to_owned(), module.to_owned()));
+                out.extend(body.chars().map(|_| ' '));
+                out.push_str(&line[body.len()..]);
+            }
+            None => out.push_str(line),
+        }
+    }
+    Ok((!imports.is_empty()).then_some((out, imports)))
+}
+
 /// A `ReadChar` over a `&str`.
 struct StrChars<'a>(std::str::Chars<'a>);
 
@@ -409,6 +474,34 @@ mod tests {
         .unwrap_err();
         assert_eq!(e.line, Some(1));
         assert!(e.message.contains("cloudfront-js-1.0"), "{}", e.message);
+    }
+
+    #[test]
+    fn imports_after_other_statements_are_taken_too() {
+        let src = "var PREFIX = '/v2';\nimport crypto from 'crypto';\nfunction handler(e){return e.request}";
+        let p = prepare(src, Dialect::CloudFrontJs2).unwrap();
+        assert_eq!(p.imports, vec![("crypto".to_owned(), "crypto".to_owned())]);
+        assert_eq!(p.code.lines().count(), 3);
+        assert!(!p.code.contains("import"));
+        // A line that only looks like an import, in a string, stays.
+        let src = "var s = `\nimport x from 'crypto'\n`;\nfunction handler(e){return e.request}";
+        let p = prepare(src, Dialect::CloudFrontJs2).unwrap();
+        assert!(p.imports.is_empty());
+        assert_eq!(p.code, src);
+        // Still only the runtime's modules.
+        let e = prepare(
+            "var a;\nimport cf from 'cloudfront';",
+            Dialect::CloudFrontJs1,
+        )
+        .unwrap_err();
+        assert_eq!(e.line, Some(2));
+        // A real syntax error keeps its own message.
+        let e = prepare(
+            "var a = ;\nimport crypto from 'crypto';",
+            Dialect::CloudFrontJs2,
+        )
+        .unwrap_err();
+        assert_eq!(e.line, Some(1));
     }
 
     #[test]
