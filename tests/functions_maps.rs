@@ -252,22 +252,43 @@ fn response_maps_match_plain_objects() {
 }
 
 /// The one documented difference (README, CloudFront Functions fidelity):
-/// before a map is first read, its property on the request is an accessor.
+/// a map's property on the request is an accessor (enumerable, answering
+/// the same map on every read, keeping what is assigned).
 #[test]
-fn an_unread_map_is_an_accessor_until_first_read() {
+fn a_map_property_is_an_accessor() {
     let r = run(
         "var before = Object.getOwnPropertyDescriptor(event.request, 'cookies'); \
          var read = event.request.cookies; \
          var after = Object.getOwnPropertyDescriptor(event.request, 'cookies'); \
+         var same = event.request.cookies === read; \
+         event.request.cookies = {a: {value: '1'}}; \
+         var assigned = event.request.cookies.a.value; \
          event.request.headers['x-probe'] = {value: [typeof before.get, before.enumerable, \
-           after.value === read, after.writable].join()}; return event.request;",
+           typeof after.get, same, assigned].join()}; return event.request;",
         &request_event(),
         false,
     );
     assert!(r.succeeded(), "{}", r.error_message);
+    let out = r.output.unwrap();
     assert_eq!(
-        r.output.unwrap()["request"]["headers"]["x-probe"]["value"],
-        "function,true,true,true"
+        out["request"]["headers"]["x-probe"]["value"],
+        "function,true,function,true,1"
+    );
+    assert_eq!(out["request"]["cookies"], json!({"a": {"value": "1"}}));
+    // As on a plain object: an object inheriting the request gets its own
+    // property, and a frozen request refuses the assignment.
+    same(
+        "var r = event.request; var child = Object.create(r); child.headers = {}; return r;",
+        &request_event(),
+    );
+    let r = same(
+        "var r = event.request; Object.freeze(r); r.headers = {}; return r;",
+        &request_event(),
+    );
+    assert!(!r.succeeded());
+    same(
+        "var r = event.request; Object.seal(r); r.querystring = 'a=1'; return r;",
+        &request_event(),
     );
 }
 
@@ -289,5 +310,65 @@ fn maps_do_not_leak_between_invocations() {
         assert!(r.output.unwrap()["request"]["headers"]
             .get("x-old")
             .is_none());
+    }
+}
+
+/// The same code, run on events that take different paths through it, must
+/// give each event the result it gives alone: nothing a previous invocation
+/// did to the engine (its shapes, its caches) may change the next one.
+#[test]
+fn earlier_invocations_do_not_change_later_ones() {
+    let code = "function handler(event) {\n\
+        var request = event.request;\n\
+        if (request.querystring.read) { var host = request.headers.host.value; }\n\
+        if ('x-debug' in request.headers) { request.headers['x-debug-seen'] = { value: '1' }; }\n\
+        return request;\n\
+    }";
+    let f = CloudFrontFunction::from_code(
+        "paths",
+        code,
+        Dialect::CloudFrontJs2,
+        None,
+        Duration::from_millis(100),
+    )
+    .unwrap();
+    let event = |qs: serde_json::Value| {
+        Event::from_json(
+            &json!({
+                "version": "1.0",
+                "context": {"eventType": "viewer-request"},
+                "viewer": {"ip": "1.2.3.4"},
+                "request": {"method": "GET", "uri": "/a", "querystring": qs, "headers": {"host": {"value": "example.com"}}, "cookies": {}}
+            }),
+            None,
+        )
+        .unwrap()
+    };
+    let plain = event(json!({}));
+    let read = event(json!({"read": {"value": "1"}}));
+    for ev in [&plain, &plain, &read, &read, &plain, &read] {
+        let r = test::run(&f, ev);
+        assert!(r.succeeded(), "{}", r.error_message);
+    }
+    let code = "function handler(event) {\n\
+        var res = event.response;\n\
+        if (event.request.uri === '/a') { res.headers.server = { value: 'mine' }; }\n\
+        res.headers['x-b'] = { value: '2' };\n\
+        return res;\n\
+    }";
+    let f = CloudFrontFunction::from_code(
+        "paths2",
+        code,
+        Dialect::CloudFrontJs2,
+        None,
+        Duration::from_millis(100),
+    )
+    .unwrap();
+    let mut a = response_event();
+    a.request.uri = "/a".into();
+    let b = response_event();
+    for ev in [&a, &b, &a, &b, &b, &a] {
+        let r = test::run(&f, ev);
+        assert!(r.succeeded(), "{}", r.error_message);
     }
 }

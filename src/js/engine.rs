@@ -112,6 +112,8 @@ pub struct InvocationState {
     pub map_functions: Option<Rc<field_map::MapFunctions>>,
     /// `context.requestId`, for its accessor.
     pub request_id: String,
+    /// What the function assigned to `context.requestId`.
+    pub request_id_value: Option<JsValue>,
     /// The function read something besides its event: `Math.random` or
     /// `context.requestId` (the clock is tracked by [`InvocationClock`]).
     pub nondeterministic: bool,

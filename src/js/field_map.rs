@@ -9,9 +9,14 @@
 //! changed:
 //!
 //! 1. **Unread.** The map is an enumerable accessor on its parent (request
-//!    or response). Its first read (or an assignment) replaces the accessor
-//!    with an ordinary data property. A map never read goes back to Rust as
-//!    the input's data, untouched.
+//!    or response). A map never read goes back to Rust as the input's data,
+//!    untouched. The accessor stays for the whole invocation: its getter
+//!    answers the map (or what was assigned), its setter keeps what is
+//!    assigned. (Replacing it by a data property on first read, as earlier
+//!    versions did, changed the parent's shape from accessor to data, and
+//!    boa 0.22's inline caches then served a later invocation's read of the
+//!    same code location from the wrong slot: `TypeError: not a callable
+//!    function` in a function that had done nothing wrong.)
 //! 2. **Proxied.** The value read is a `Proxy` over an empty target, whose
 //!    traps (native, shared by the realm) answer from the Rust entries: an
 //!    entry's `{value, multiValue?}` object is built the first time it is
@@ -31,8 +36,8 @@
 //! and the behaviour and cost are those of a plain object.
 //! Two differences remain observable, both listed in the README fidelity
 //! table: `Object.getOwnPropertyDescriptor(request, 'headers')` shows an
-//! accessor before the map is first read, and the map is a proxy (nothing
-//! in the CloudFront Functions runtime can tell a proxy from an object).
+//! accessor, and the map is a proxy (nothing in the CloudFront Functions
+//! runtime can tell a proxy from an object).
 
 use boa_engine::builtins::object::OrdinaryObject;
 use boa_engine::object::builtins::JsArray;
@@ -181,9 +186,10 @@ enum Slot {
     Proxied(Proxied),
 }
 
-/// The current invocation's maps (kept in the engine's invocation state).
+/// The current invocation's maps (kept in the engine's invocation state),
+/// and what the function assigned to each map's property.
 #[derive(Debug, Default)]
-pub struct Maps([Slot; 5]);
+pub struct Maps([Slot; 5], [Option<JsValue>; 5]);
 
 impl Maps {
     /// The maps of `ev`, all unread.
@@ -335,11 +341,10 @@ impl MapFunctions {
             .chain(self.request_id.iter())
     }
 
-    /// Put `context.requestId` on `o` as an accessor that, like an unread
-    /// map, becomes an ordinary data property on first read or assignment.
-    /// The read also marks the invocation as depending on something other
-    /// than its event (the id is unique per request), which keeps its
-    /// result from being replayed (`cloudfront_functions::memo`).
+    /// Put `context.requestId` on `o` as an accessor, like a map's. Reading
+    /// it (before any assignment) marks the invocation as depending on
+    /// something other than its event (the id is unique per request), which
+    /// keeps its result from being replayed (`cloudfront_functions::memo`).
     pub fn install_request_id(&self, o: &JsObject) {
         let [get, set] = &self.request_id;
         o.insert_property(
@@ -369,16 +374,21 @@ impl MapFunctions {
     pub fn value(&self, o: &JsObject, part: Part, ctx: &mut Context) -> JsResult<MapValue> {
         let key = PropertyKey::from(part.key());
         let desc = o.borrow().properties().get(&key);
-        let unread_accessor = desc
+        let accessor = desc
             .as_ref()
             .and_then(|d| d.get().and_then(JsValue::as_object))
             .is_some_and(|g| JsObject::equals(&g, &self.get[part as usize]));
-        if unread_accessor {
-            return take(ctx, part);
-        }
-        let v = match desc.and_then(|d| d.value().cloned()) {
-            Some(v) => v,
-            None => o.get(key, ctx)?,
+        let v = if accessor {
+            match with_maps(ctx, |m| m.1[part as usize].clone())? {
+                // The map itself, read or not.
+                None => return take(ctx, part),
+                Some(assigned) => assigned,
+            }
+        } else {
+            match desc.and_then(|d| d.value().cloned()) {
+                Some(v) => v,
+                None => o.get(key, ctx)?,
+            }
         };
         // One of the event's maps, maybe moved from another place.
         if let Some(p) = v.as_object() {
@@ -396,8 +406,8 @@ impl MapFunctions {
 }
 
 /// `part`'s entries for the result. An unread map is found at most once (only
-/// through its own accessor, and the result reads each key once), so its
-/// entries move out. A proxied map's entries are copied: a function may put
+/// through its own accessor, which then holds nothing else, and the result
+/// reads each key once), so its entries move out. A proxied map's entries are copied: a function may put
 /// one map in two places of its result (`request.cookies = request.headers`).
 fn take(ctx: &Context, part: Part) -> JsResult<MapValue> {
     with_maps(ctx, |m| match &mut m.0[part as usize] {
@@ -423,8 +433,12 @@ fn array_index(name: &str) -> Option<u32> {
     (i != u32::MAX && i.to_string() == name).then_some(i)
 }
 
-/// First read of an unread map: it becomes a proxy, stored as a data property.
-fn accessor_get(part: Part, this: &JsValue, ctx: &mut Context) -> JsResult<JsValue> {
+/// A read of a map's property: what was assigned to it, or the map, which
+/// becomes a proxy on its first read.
+fn accessor_get(part: Part, _this: &JsValue, ctx: &mut Context) -> JsResult<JsValue> {
+    if let Some(v) = with_maps(ctx, |m| m.1[part as usize].clone())? {
+        return Ok(v);
+    }
     let slot = with_maps(ctx, |m| std::mem::take(&mut m.0[part as usize]))?;
     let proxy = match slot {
         Slot::Unread(entries) => {
@@ -452,51 +466,93 @@ fn accessor_get(part: Part, this: &JsValue, ctx: &mut Context) -> JsResult<JsVal
             with_maps(ctx, |m| m.0[part as usize] = Slot::Proxied(p))?;
             proxy
         }
-        other => {
-            with_maps(ctx, |m| m.0[part as usize] = other)?;
-            return Ok(JsValue::undefined());
-        }
+        Slot::Absent => return Ok(JsValue::undefined()),
     };
-    if let Some(t) = this.as_object() {
-        // A frozen parent keeps the accessor, which keeps answering the proxy.
-        let _ = t.define_property_or_throw(part.key(), data_property(proxy.clone()), ctx);
-    }
     Ok(proxy.into())
 }
 
-/// Assignment to an unread map: it becomes a plain data property.
+/// An assignment to a map's property.
 fn accessor_set(
     part: Part,
     this: &JsValue,
     value: JsValue,
     ctx: &mut Context,
 ) -> JsResult<JsValue> {
+    let fns = map_functions(ctx)?;
     if let Some(t) = this.as_object() {
-        t.define_property_or_throw(part.key(), data_property(value), ctx)?;
+        if assign_own(&t, part.key(), &fns.set[part as usize], &value, ctx)? {
+            return Ok(JsValue::undefined());
+        }
     }
+    with_maps(ctx, |m| m.1[part as usize] = Some(value))?;
     Ok(JsValue::undefined())
 }
 
-/// First read of `context.requestId`.
-fn request_id_get(this: &JsValue, _: &[JsValue], ctx: &mut Context) -> JsResult<JsValue> {
-    let id: JsValue = {
-        let st = state(ctx)?;
-        let mut st = st.borrow_mut();
-        st.nondeterministic = true;
-        JsString::from(st.request_id.as_str()).into()
-    };
-    if let Some(t) = this.as_object() {
-        // A frozen context keeps the accessor, which keeps answering.
-        let _ = t.define_property_or_throw(js_string!("requestId"), data_property(id.clone()), ctx);
+/// What a plain data property would do on an assignment that our accessor
+/// `setter` receives instead: on an object that inherits the accessor,
+/// define an own data property (`true`); on a frozen parent, throw as a
+/// strict-mode assignment to a read-only property does. `false`: the
+/// accessor's own parent, which keeps the value.
+fn assign_own(
+    t: &JsObject,
+    key: JsString,
+    setter: &JsObject,
+    value: &JsValue,
+    ctx: &mut Context,
+) -> JsResult<bool> {
+    let key = PropertyKey::from(key);
+    let own = t.borrow().properties().get(&key);
+    let ours = own
+        .as_ref()
+        .and_then(|d| d.set().and_then(JsValue::as_object))
+        .is_some_and(|s| JsObject::equals(&s, setter));
+    if !ours {
+        t.define_property_or_throw(key, data_property(value.clone()), ctx)?;
+        return Ok(true);
     }
-    Ok(id)
+    if !t.is_extensible(ctx)? && frozen(t, ctx)? {
+        return Err(JsNativeError::typ()
+            .with_message("Cannot assign to read only property of a frozen object")
+            .into());
+    }
+    Ok(false)
 }
 
-/// Assignment to `context.requestId` before any read.
-fn request_id_set(this: &JsValue, args: &[JsValue], ctx: &mut Context) -> JsResult<JsValue> {
-    if let Some(t) = this.as_object() {
-        t.define_property_or_throw(js_string!("requestId"), data_property(arg(args, 0)), ctx)?;
+/// A non-extensible object whose data properties are read-only: frozen
+/// (sealed objects keep them writable).
+fn frozen(t: &JsObject, ctx: &mut Context) -> JsResult<bool> {
+    for key in t.own_property_keys(ctx)? {
+        if let Some(d) = t.borrow().properties().get(&key) {
+            if d.is_data_descriptor() {
+                return Ok(d.writable() == Some(false));
+            }
+        }
     }
+    Ok(false)
+}
+
+/// A read of `context.requestId`: what was assigned to it, or the id, which
+/// marks the invocation as depending on more than its event.
+fn request_id_get(_this: &JsValue, _: &[JsValue], ctx: &mut Context) -> JsResult<JsValue> {
+    let st = state(ctx)?;
+    let mut st = st.borrow_mut();
+    if let Some(v) = &st.request_id_value {
+        return Ok(v.clone());
+    }
+    st.nondeterministic = true;
+    Ok(JsString::from(st.request_id.as_str()).into())
+}
+
+/// An assignment to `context.requestId`.
+fn request_id_set(this: &JsValue, args: &[JsValue], ctx: &mut Context) -> JsResult<JsValue> {
+    let value = arg(args, 0);
+    let fns = map_functions(ctx)?;
+    if let Some(t) = this.as_object() {
+        if assign_own(&t, js_string!("requestId"), &fns.request_id[1], &value, ctx)? {
+            return Ok(JsValue::undefined());
+        }
+    }
+    state(ctx)?.borrow_mut().request_id_value = Some(value);
     Ok(JsValue::undefined())
 }
 
