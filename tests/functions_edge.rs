@@ -286,3 +286,47 @@ async fn replayed_requests_keep_their_own_http_version() {
         .collect();
     assert_eq!(vias, ["1.1", "2.0", "2.0", "1.1"]);
 }
+
+/// Header names reach an HTTP/1.1 origin capitalised, as CloudFront writes
+/// them when it turns the event back into a request
+/// ([DG:functions-event-structure]): seen on the wire, by a raw origin.
+#[tokio::test]
+async fn header_names_reach_the_origin_capitalised() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (tx, rx) = tokio::sync::oneshot::channel::<String>();
+    tokio::spawn(async move {
+        let (mut s, _) = listener.accept().await.unwrap();
+        let mut head = Vec::new();
+        let mut buf = [0u8; 4096];
+        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = s.read(&mut buf).await.unwrap();
+            assert!(n > 0, "connection closed before the head");
+            head.extend_from_slice(&buf[..n]);
+        }
+        s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\ncache-control: no-store\r\n\r\nok")
+            .await
+            .unwrap();
+        let _ = tx.send(String::from_utf8_lossy(&head).into_owned());
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("vreq.js");
+    std::fs::write(
+        &file,
+        "function handler(event) { event.request.headers['true-client-ip'] = {value: event.viewer.ip}; return event.request; }",
+    )
+    .unwrap();
+    let cfg = format!(
+        "[origins.app]\nurl = \"http://{addr}\"\n\n[functions.vreq]\nfile = {:?}\n\n\
+         [default_behavior]\ntarget_origin = \"app\"\ncache_policy = \"CachingDisabled\"\n\
+         origin_request_policy = \"AllViewer\"\nfunction_associations = {{ viewer_request = \"vreq\" }}\n",
+        file.display().to_string()
+    );
+    let proxy = Proxy::start(&cfg).await;
+    let got = proxy.get_with("/x", &[("x-viewer-mixed", "1")]).await;
+    assert_eq!(got.text(), "ok");
+    let head = rx.await.unwrap();
+    assert!(head.contains("\r\nTrue-Client-Ip: 127.0.0.1\r\n"), "{head}");
+    assert!(head.contains("\r\nX-Viewer-Mixed: 1\r\n"), "{head}");
+}

@@ -278,6 +278,10 @@ impl OriginClient {
                 conn.set_nodelay(true);
                 let conn = tls::OriginConnector::with_http(conn, tls_config);
                 Client::builder(TokioExecutor::new())
+                    // CloudFront capitalises each word of a header name when
+                    // it turns a request back into HTTP ([DG:functions-event-structure]);
+                    // HTTP/2 origins get lowercase names by definition.
+                    .http1_title_case_headers(true)
                     .pool_idle_timeout(keepalive)
                     .pool_max_idle_per_host(256)
                     .pool_timer(hyper_util::rt::TokioTimer::new())
