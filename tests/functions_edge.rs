@@ -330,3 +330,30 @@ async fn header_names_reach_the_origin_capitalised() {
     assert!(head.contains("\r\nTrue-Client-Ip: 127.0.0.1\r\n"), "{head}");
     assert!(head.contains("\r\nX-Viewer-Mixed: 1\r\n"), "{head}");
 }
+
+/// A function's `statusDescription` is the HTTP/1.1 reason phrase, for a
+/// response generated at viewer-request and for one changed at viewer-response.
+#[tokio::test]
+async fn status_descriptions_are_reason_phrases() {
+    let origin = Origin::start().await;
+    origin.route("/ok", Route::ok("fine").header("cache-control", "no-store"));
+    let dir = tempfile::tempdir().unwrap();
+    let vreq = "function handler(event) { if (event.request.uri === '/tea') { return {statusCode: 418, statusDescription: 'Short And Stout'}; } return event.request; }";
+    let vresp = "function handler(event) { var r = event.response; r.statusCode = 299; r.statusDescription = 'Changed By Function'; return r; }";
+    let proxy = Proxy::start(&config(&origin, dir.path(), Some(vreq), Some(vresp))).await;
+    let raw = support::raw_exchange(
+        proxy.addr,
+        b"GET /tea HTTP/1.1\r\nHost: a.example\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    assert!(raw.starts_with("HTTP/1.1 418 Short And Stout\r\n"), "{raw}");
+    let raw = support::raw_exchange(
+        proxy.addr,
+        b"GET /ok HTTP/1.1\r\nHost: a.example\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    assert!(
+        raw.starts_with("HTTP/1.1 299 Changed By Function\r\n"),
+        "{raw}"
+    );
+}

@@ -10,7 +10,7 @@ use http::{header, HeaderMap, HeaderValue, Response};
 
 use super::cached::PrefixedBody;
 use super::origin_fetch::FetchSpec;
-use super::{Answer, CacheStatus, Edge, RequestCtx};
+use super::{set_reason, Answer, CacheStatus, Edge, RequestCtx};
 use crate::body::EdgeBody;
 use crate::config::Behavior;
 use crate::error::EdgeError;
@@ -251,13 +251,6 @@ fn generated(g: GeneratedResponse) -> Response<EdgeBody> {
     resp.extensions_mut().insert(LambdaGenerated);
     set_reason(resp.extensions_mut(), reason);
     resp
-}
-
-/// Send a generated response's `statusDescription` as the HTTP/1.1 reason phrase.
-fn set_reason(ext: &mut http::Extensions, description: Option<String>) {
-    if let Some(r) = description.and_then(|d| hyper::ext::ReasonPhrase::try_from(d).ok()) {
-        ext.insert(r);
-    }
 }
 
 /// The `X-Cache` for a response fresh from the origin stage.

@@ -119,6 +119,7 @@ impl Answer {
         let mut resp = Response::new(EdgeBody::full(g.body));
         *resp.status_mut() = g.status;
         *resp.headers_mut() = g.headers;
+        set_reason(resp.extensions_mut(), g.status_description);
         if let Ok(len) =
             HeaderValue::from_str(&resp.body().size_hint().exact().unwrap_or(0).to_string())
         {
@@ -132,6 +133,19 @@ impl Answer {
             close: false,
             origin_status: status,
             skip_viewer_response: true,
+        }
+    }
+}
+
+/// A function's `statusDescription` as the HTTP/1.1 reason phrase (the
+/// status code's standard phrase without one; HTTP/2 has none).
+fn set_reason(ext: &mut http::Extensions, description: Option<String>) {
+    match description.and_then(|d| hyper::ext::ReasonPhrase::try_from(d).ok()) {
+        Some(r) => {
+            ext.insert(r);
+        }
+        None => {
+            ext.remove::<hyper::ext::ReasonPhrase>();
         }
     }
 }
@@ -403,6 +417,7 @@ impl Edge {
         let change =
             f.viewer_response(&cx, request, answer.resp.status(), answer.resp.headers())?;
         *answer.resp.status_mut() = change.status;
+        set_reason(answer.resp.extensions_mut(), change.status_description);
         let old = std::mem::replace(answer.resp.headers_mut(), change.headers);
         if let Some(body) = change.body {
             let len = body.len();
