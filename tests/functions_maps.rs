@@ -66,19 +66,23 @@ const PLAIN: &str = "
   }
 ";
 
+fn compile(name: &str, code: &str) -> CloudFrontFunction {
+    CloudFrontFunction::from_code(
+        name,
+        code,
+        Dialect::CloudFrontJs2,
+        None,
+        Duration::from_millis(100),
+    )
+    .unwrap()
+}
+
 fn run(body: &str, event: &Event, plain: bool) -> TestResult {
     let code = format!(
         "function handler(event) {{ {} {body} }}",
         if plain { PLAIN } else { "" }
     );
-    let f = CloudFrontFunction::from_code(
-        "maps",
-        &code,
-        Dialect::CloudFrontJs2,
-        None,
-        Duration::from_millis(100),
-    )
-    .unwrap();
+    let f = compile("maps", &code);
     test::run(&f, event)
 }
 
@@ -296,14 +300,7 @@ fn a_map_property_is_an_accessor() {
 fn maps_do_not_leak_between_invocations() {
     // A map kept from one invocation is not reachable from the next (fresh
     // top-level scope); the next invocation sees its own event.
-    let f = CloudFrontFunction::from_code(
-        "keep",
-        "var kept; function handler(event) { if (kept) { event.request.headers['x-old'] = {value: String(kept.host && kept.host.value)}; } kept = event.request.headers; return event.request; }",
-        Dialect::CloudFrontJs2,
-        None,
-        Duration::from_millis(100),
-    )
-    .unwrap();
+    let f = compile("keep", "var kept; function handler(event) { if (kept) { event.request.headers['x-old'] = {value: String(kept.host && kept.host.value)}; } kept = event.request.headers; return event.request; }");
     for _ in 0..3 {
         let r = test::run(&f, &request_event());
         assert!(r.succeeded(), "{}", r.error_message);
@@ -324,14 +321,7 @@ fn earlier_invocations_do_not_change_later_ones() {
         if ('x-debug' in request.headers) { request.headers['x-debug-seen'] = { value: '1' }; }\n\
         return request;\n\
     }";
-    let f = CloudFrontFunction::from_code(
-        "paths",
-        code,
-        Dialect::CloudFrontJs2,
-        None,
-        Duration::from_millis(100),
-    )
-    .unwrap();
+    let f = compile("paths", code);
     let event = |qs: serde_json::Value| {
         Event::from_json(
             &json!({
@@ -356,14 +346,7 @@ fn earlier_invocations_do_not_change_later_ones() {
         res.headers['x-b'] = { value: '2' };\n\
         return res;\n\
     }";
-    let f = CloudFrontFunction::from_code(
-        "paths2",
-        code,
-        Dialect::CloudFrontJs2,
-        None,
-        Duration::from_millis(100),
-    )
-    .unwrap();
+    let f = compile("paths2", code);
     let mut a = response_event();
     a.request.uri = "/a".into();
     let b = response_event();
