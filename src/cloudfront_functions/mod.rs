@@ -273,7 +273,9 @@ impl CloudFrontFunction {
     /// Run at the edge, logged: the run remembered for an equal `input`
     /// ([`memo`]), or a run of the event `make_event` builds from it. The
     /// event returned is the one the result applies to (a remembered one
-    /// carries its first request's id, which nothing reads).
+    /// carries its first request's id, which nothing reads); the remembered
+    /// entry comes back too when its run is the one returned, for what the
+    /// caller derives from the input.
     fn run_logged(
         &self,
         cx: &InvocationContext<'_>,
@@ -387,11 +389,11 @@ impl CloudFrontFunction {
                         .applied
                         .get_or_init(|| apply().map(memo::Applied::Request))
                     {
-                        Ok(memo::Applied::Request(r)) => ViewerRequest {
+                        Ok(memo::Applied::Request(kept)) => ViewerRequest {
                             version: req.version,
                             protocol: req.protocol,
                             client_addr: req.client_addr,
-                            ..r.clone()
+                            ..kept.clone()
                         },
                         Ok(memo::Applied::Response(_)) => apply()?,
                         Err(e) => return Err(e.clone()),

@@ -405,10 +405,11 @@ impl MapFunctions {
     }
 }
 
-/// `part`'s entries for the result. An unread map is found at most once (only
-/// through its own accessor, which then holds nothing else, and the result
-/// reads each key once), so its entries move out. A proxied map's entries are copied: a function may put
-/// one map in two places of its result (`request.cookies = request.headers`).
+/// `part`'s entries for the result. An unread map is found at most once
+/// (only through its own accessor, which then holds nothing else, and the
+/// result reads each key once), so its entries move out. A proxied map's
+/// entries are copied: a function may put one map in two places of its
+/// result (`request.cookies = request.headers`).
 fn take(ctx: &Context, part: Part) -> JsResult<MapValue> {
     with_maps(ctx, |m| match &mut m.0[part as usize] {
         Slot::Unread(entries) => MapValue::Entries(in_js_order(std::mem::take(entries))),
