@@ -103,27 +103,33 @@ fn encode_string(s: &JsString, enc: &str) -> JsResult<Vec<u8>> {
     })
 }
 
-/// Node-style lenient base64 (standard or url alphabet, padding optional,
-/// stops at the first invalid character).
+/// Base64 that decodes every complete group and keeps what a last partial
+/// group holds, whatever its unused low bits (as Node and browsers do).
+const LENIENT_BASE64: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    base64::engine::GeneralPurposeConfig::new()
+        .with_decode_allow_trailing_bits(true)
+        .with_decode_padding_mode(base64::engine::DecodePaddingMode::RequireNone),
+);
+
+/// Node's base64 decoding (`Buffer.from(s, 'base64')`): both alphabets,
+/// characters outside them skipped, the end at the first `=`, and a last
+/// lone character dropped.
 fn decode_base64_forgiving(s: &str) -> Vec<u8> {
-    let clean: String = s
+    let mut clean: String = s
         .chars()
-        .filter(|c| !c.is_ascii_whitespace())
-        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '-' | '_'))
-        .map(|c| match c {
-            '-' => '+',
-            '_' => '/',
-            c => c,
+        .take_while(|&c| c != '=')
+        .filter_map(|c| match c {
+            '-' => Some('+'),
+            '_' => Some('/'),
+            c if c.is_ascii_alphanumeric() || c == '+' || c == '/' => Some(c),
+            _ => None,
         })
         .collect();
-    let trimmed = if clean.len() % 4 == 1 {
-        &clean[..clean.len() - 1]
-    } else {
-        &clean[..]
-    };
-    base64::engine::general_purpose::STANDARD_NO_PAD
-        .decode(trimmed)
-        .unwrap_or_default()
+    if clean.len() % 4 == 1 {
+        clean.pop();
+    }
+    LENIENT_BASE64.decode(clean).unwrap_or_default()
 }
 
 fn decode_bytes(b: &[u8], enc: &str) -> JsResult<JsString> {
@@ -298,13 +304,31 @@ fn n_btoa(_: &JsValue, args: &[JsValue], _: &mut Context) -> JsResult<JsValue> {
     .into())
 }
 
+/// `atob`: the WHATWG "forgiving-base64 decode" (ASCII whitespace removed;
+/// one or two `=` only where they complete a group of four; a length of 1
+/// modulo 4 or a character outside the alphabet is an error; unused low
+/// bits are ignored).
 fn n_atob(_: &JsValue, args: &[JsValue], _: &mut Context) -> JsResult<JsValue> {
     let s = super::rust_string(&string_arg(args, 0)?);
-    let clean: String = s.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-    let clean = clean.trim_end_matches('=');
-    let bytes = base64::engine::general_purpose::STANDARD_NO_PAD
-        .decode(clean)
-        .map_err(|_| {
+    let mut clean: String = s
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '\t' | '\n' | '\x0c' | '\r'))
+        .collect();
+    if clean.len() % 4 == 0 {
+        for _ in 0..2 {
+            if clean.ends_with('=') {
+                clean.pop();
+            }
+        }
+    }
+    let valid = clean.len() % 4 != 1
+        && clean
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '/');
+    let bytes = valid
+        .then(|| LENIENT_BASE64.decode(&clean).ok())
+        .flatten()
+        .ok_or_else(|| {
             JsError::from(JsNativeError::error().with_message(
                 "InvalidCharacterError: The string to be decoded is not correctly encoded",
             ))

@@ -51,10 +51,20 @@
         var len = length === undefined ? value.byteLength - off : length >>> 0;
         return new Buffer(value, off, len);
       }
-      var b = bytesOf(value);
+      // A typed array gives its element values (as Node does), a DataView its bytes.
+      var b = value instanceof DataView || value instanceof Uint8Array ? bytesOf(value) : null;
       if (b !== null) { var out = new Buffer(b.length); out.set(b); return out; }
-      if (Array.isArray(value)) { var a = new Buffer(value.length); for (var i = 0; i < value.length; i++) a[i] = value[i] & 255; return a; }
       if (value && value.type === 'Buffer' && Array.isArray(value.data)) return Buffer.from(value.data);
+      if (value !== null && typeof value === 'object') {
+        // As Node: an object's primitive value first (new String('abc')), then array-likes.
+        var prim = typeof value.valueOf === 'function' ? value.valueOf() : value;
+        if (prim !== value && prim !== null && prim !== undefined) return Buffer.from(prim, encOrOffset, length);
+        if (typeof value.length === 'number') {
+          var a = new Buffer(value.length >>> 0);
+          for (var i = 0; i < a.length; i++) a[i] = value[i] & 255;
+          return a;
+        }
+      }
       throw new TypeError('The first argument must be a string, Buffer, ArrayBuffer, Array, or array-like object');
     }
     static alloc(size, fill, enc) {
@@ -95,12 +105,19 @@
     }
     toJSON() { return { type: 'Buffer', data: Array.prototype.slice.call(this) }; }
     equals(other) { return N.compare(this, bytesOf(other)) === 0; }
-    compare(other) { return N.compare(this, bytesOf(other)); }
+    compare(other, tStart, tEnd, sStart, sEnd) {
+      var t = bytesOf(other);
+      if (t === null) throw new TypeError('The "target" argument must be a Buffer or Uint8Array');
+      t = t.subarray(tStart === undefined ? 0 : tStart >>> 0, tEnd === undefined ? t.length : tEnd >>> 0);
+      var me = this.subarray(sStart === undefined ? 0 : sStart >>> 0, sEnd === undefined ? this.length : sEnd >>> 0);
+      return N.compare(me, t);
+    }
     copy(target, tStart, sStart, sEnd) {
       tStart = tStart === undefined ? 0 : tStart | 0;
       sStart = sStart === undefined ? 0 : sStart | 0;
       sEnd = sEnd === undefined ? this.length : Math.min(this.length, sEnd | 0);
       var n = Math.max(0, Math.min(sEnd - sStart, target.length - tStart));
+      if (n === 0) return 0;
       target.set(this.subarray(sStart, sStart + n), tStart);
       return n;
     }
@@ -109,13 +126,18 @@
       if (typeof offset === 'string') { enc = offset; offset = 0; length = undefined; }
       else if (typeof length === 'string') { enc = length; length = undefined; }
       offset = offset === undefined ? 0 : offset >>> 0;
-      var bytes = new Uint8Array(N.encode(String(string), normEnc(enc, 'utf8')));
-      var n = Math.min(bytes.length, this.length - offset, length === undefined ? Infinity : length >>> 0);
+      var e = normEnc(enc, 'utf8');
+      var bytes = new Uint8Array(N.encode(String(string), e));
+      var n = Math.max(0, Math.min(bytes.length, this.length - offset, length === undefined ? Infinity : length >>> 0));
+      // Only whole UTF-8 characters are written.
+      if (e === 'utf8' && n < bytes.length) while (n > 0 && (bytes[n] & 0xc0) === 0x80) n--;
       this.set(bytes.subarray(0, n), offset);
       return n;
     }
     fill(value, offset, end, enc) {
       if (typeof offset === 'string') { enc = offset; offset = 0; end = this.length; }
+      else if (typeof end === 'string') { enc = end; end = this.length; }
+      if (typeof value === 'boolean') value = +value;
       offset = offset === undefined ? 0 : offset | 0;
       end = end === undefined ? this.length : end | 0;
       if (typeof value === 'number') return Uint8Array.prototype.fill.call(this, value & 255, offset, end);
@@ -130,6 +152,20 @@
       return N.indexOf(this, pat, byteOffset === undefined ? 0 : byteOffset | 0);
     }
     includes(value, byteOffset, enc) { return this.indexOf(value, byteOffset, enc) !== -1; }
+    lastIndexOf(value, byteOffset, enc) {
+      if (typeof byteOffset === 'string') { enc = byteOffset; byteOffset = undefined; }
+      var from = byteOffset === undefined ? this.length : byteOffset | 0;
+      if (from < 0) from += this.length;
+      if (typeof value === 'number') return Uint8Array.prototype.lastIndexOf.call(this, value & 255, Math.min(from, this.length - 1));
+      var pat = typeof value === 'string' ? new Uint8Array(N.encode(value, normEnc(enc, 'utf8'))) : bytesOf(value);
+      if (pat === null) throw new TypeError('The "value" argument must be a string, number, Buffer or Uint8Array');
+      for (var i = Math.min(from, this.length - pat.length); i >= 0; i--) {
+        var j = 0;
+        while (j < pat.length && this[i + j] === pat[j]) j++;
+        if (j === pat.length) return i;
+      }
+      return -1;
+    }
     _dv() { return new DataView(this.buffer, this.byteOffset, this.byteLength); }
     readUInt8(o) { return this._dv().getUint8(o >>> 0); }
     readInt8(o) { return this._dv().getInt8(o >>> 0); }
@@ -145,18 +181,37 @@
     readFloatBE(o) { return this._dv().getFloat32(o >>> 0, false); }
     readDoubleLE(o) { return this._dv().getFloat64(o >>> 0, true); }
     readDoubleBE(o) { return this._dv().getFloat64(o >>> 0, false); }
-    readUIntBE(o, n) { var v = 0; for (var i = 0; i < n; i++) v = v * 256 + this[o + i]; return v; }
-    readUIntLE(o, n) { var v = 0; for (var i = n - 1; i >= 0; i--) v = v * 256 + this[o + i]; return v; }
-    writeUInt8(v, o) { o = o >>> 0; this._dv().setUint8(o, v); return o + 1; }
-    writeInt8(v, o) { o = o >>> 0; this._dv().setInt8(o, v); return o + 1; }
-    writeUInt16LE(v, o) { o = o >>> 0; this._dv().setUint16(o, v, true); return o + 2; }
-    writeUInt16BE(v, o) { o = o >>> 0; this._dv().setUint16(o, v, false); return o + 2; }
-    writeInt16LE(v, o) { o = o >>> 0; this._dv().setInt16(o, v, true); return o + 2; }
-    writeInt16BE(v, o) { o = o >>> 0; this._dv().setInt16(o, v, false); return o + 2; }
-    writeUInt32LE(v, o) { o = o >>> 0; this._dv().setUint32(o, v, true); return o + 4; }
-    writeUInt32BE(v, o) { o = o >>> 0; this._dv().setUint32(o, v, false); return o + 4; }
-    writeInt32LE(v, o) { o = o >>> 0; this._dv().setInt32(o, v, true); return o + 4; }
-    writeInt32BE(v, o) { o = o >>> 0; this._dv().setInt32(o, v, false); return o + 4; }
+    // Variable-width integers (1 to 6 bytes), as Node: offsets and values
+    // out of range are RangeErrors.
+    _span(o, n) {
+      if (n !== (n | 0) || n < 1 || n > 6) throw new RangeError('The value of "byteLength" is out of range. It must be >= 1 and <= 6. Received ' + n);
+      if (o !== (o >>> 0) || o + n > this.length) throw new RangeError('The value of "offset" is out of range. It must be >= 0 and <= ' + (this.length - n) + '. Received ' + o);
+    }
+    readUIntBE(o, n) { this._span(o, n); var v = 0; for (var i = 0; i < n; i++) v = v * 256 + this[o + i]; return v; }
+    readUIntLE(o, n) { this._span(o, n); var v = 0; for (var i = n - 1; i >= 0; i--) v = v * 256 + this[o + i]; return v; }
+    readIntBE(o, n) { var v = this.readUIntBE(o, n), m = Math.pow(2, 8 * n - 1); return v >= m ? v - 2 * m : v; }
+    readIntLE(o, n) { var v = this.readUIntLE(o, n), m = Math.pow(2, 8 * n - 1); return v >= m ? v - 2 * m : v; }
+    _int(v, o, n, signed) {
+      this._span(o, n);
+      var max = signed ? Math.pow(2, 8 * n - 1) - 1 : Math.pow(2, 8 * n) - 1, min = signed ? -max - 1 : 0;
+      v = +v;
+      if (!(v >= min && v <= max)) throw new RangeError('The value of "value" is out of range. It must be >= ' + min + ' and <= ' + max + '. Received ' + v);
+      return v < 0 ? v + Math.pow(2, 8 * n) : v;
+    }
+    writeUIntBE(v, o, n) { v = this._int(v, o, n, false); for (var i = n - 1; i >= 0; i--) { this[o + i] = v % 256; v = Math.floor(v / 256); } return o + n; }
+    writeUIntLE(v, o, n) { v = this._int(v, o, n, false); for (var i = 0; i < n; i++) { this[o + i] = v % 256; v = Math.floor(v / 256); } return o + n; }
+    writeIntBE(v, o, n) { v = this._int(v, o, n, true); for (var i = n - 1; i >= 0; i--) { this[o + i] = v % 256; v = Math.floor(v / 256); } return o + n; }
+    writeIntLE(v, o, n) { v = this._int(v, o, n, true); for (var i = 0; i < n; i++) { this[o + i] = v % 256; v = Math.floor(v / 256); } return o + n; }
+    writeUInt8(v, o) { o = o === undefined ? 0 : o; return this.writeUIntBE(v, o, 1); }
+    writeInt8(v, o) { o = o === undefined ? 0 : o; return this.writeIntBE(v, o, 1); }
+    writeUInt16LE(v, o) { o = o === undefined ? 0 : o; return this.writeUIntLE(v, o, 2); }
+    writeUInt16BE(v, o) { o = o === undefined ? 0 : o; return this.writeUIntBE(v, o, 2); }
+    writeInt16LE(v, o) { o = o === undefined ? 0 : o; return this.writeIntLE(v, o, 2); }
+    writeInt16BE(v, o) { o = o === undefined ? 0 : o; return this.writeIntBE(v, o, 2); }
+    writeUInt32LE(v, o) { o = o === undefined ? 0 : o; return this.writeUIntLE(v, o, 4); }
+    writeUInt32BE(v, o) { o = o === undefined ? 0 : o; return this.writeUIntBE(v, o, 4); }
+    writeInt32LE(v, o) { o = o === undefined ? 0 : o; return this.writeIntLE(v, o, 4); }
+    writeInt32BE(v, o) { o = o === undefined ? 0 : o; return this.writeIntBE(v, o, 4); }
     writeFloatLE(v, o) { o = o >>> 0; this._dv().setFloat32(o, v, true); return o + 4; }
     writeFloatBE(v, o) { o = o >>> 0; this._dv().setFloat32(o, v, false); return o + 4; }
     writeDoubleLE(v, o) { o = o >>> 0; this._dv().setFloat64(o, v, true); return o + 8; }
@@ -342,8 +397,26 @@
         return s;
       }
     });
-    def('atob', function atob(s) { return N.atob(String(s)); });
-    def('btoa', function btoa(s) { return N.btoa(String(s)); });
+    // As in Node and browsers: a missing argument is a TypeError, a bad
+    // input a DOMException named InvalidCharacterError (code 5).
+    var characterError = function (e) {
+      var prefix = 'InvalidCharacterError: ';
+      if (!(e instanceof Error) || e.message.indexOf(prefix) !== 0) return e;
+      var d = new Error(e.message.slice(prefix.length));
+      d.name = 'InvalidCharacterError';
+      d.code = 5;
+      return d;
+    };
+    var base64Function = function (name, f) {
+      return {
+        [name](s) {
+          if (arguments.length === 0) throw new TypeError('The "' + name + '" argument must be specified');
+          try { return f(String(s)); } catch (e) { throw characterError(e); }
+        }
+      }[name];
+    };
+    def('atob', base64Function('atob', N.atob));
+    def('btoa', base64Function('btoa', N.btoa));
   } else {
     // spec §4.1: the njs byte-string methods of the 1.0 runtime.
     var toByteString = function (u8) { return N.decode(u8, 'latin1'); };
