@@ -483,6 +483,27 @@ fn base64_decoding_matches_node() {
     );
 }
 
+/// 1.0's byte strings (njs's) go into `crypto` as their bytes, text strings
+/// as UTF-8 (njs 0.7.9's answers).
+#[test]
+fn runtime_1_0_byte_strings_hash_as_bytes() {
+    let h = |expr: &str| {
+        eval1(&format!(
+            "require('crypto').createHash('md5').update({expr}).digest('hex')"
+        ))
+    };
+    // 'é' as text is UTF-8 C3 A9; its toUTF8() byte string is the same two bytes.
+    assert_eq!(h("'é'"), json!("66ddcd97cfdeabb2f6fb8a999b4bc76f"));
+    assert_eq!(h("'é'.toUTF8()"), json!("66ddcd97cfdeabb2f6fb8a999b4bc76f"));
+    // A raw digest fed to another hash: its 32 bytes, not their UTF-8.
+    assert_eq!(
+        eval1("(function () { var c = require('crypto'); var d = c.createHash('sha256').update('a').digest(); \
+               return [c.createHash('sha256').update(d).digest('hex'), \
+                       c.createHmac('sha256', d).update('x').digest('hex') === c.createHmac('sha256', String.bytesFrom(c.createHash('sha256').update('a').digest('hex'), 'hex')).update('x').digest('hex')]; })()"),
+        json!(["bf5d3affb73efd2ec6c36ad3112dd933efed63c4e1cbffcfa88e2759c144f2d8", true])
+    );
+}
+
 /// Buffer as Node has it (cases from a differential test against Node 20).
 #[test]
 fn buffer_matches_node() {

@@ -114,6 +114,8 @@ pub struct InvocationState {
     pub request_id: String,
     /// What the function assigned to `context.requestId`.
     pub request_id_value: Option<JsValue>,
+    /// 1.0's byte strings made this invocation (see `natives::n_byte_string`).
+    pub byte_strings: natives::ByteStrings,
     /// The function read something besides its event: `Math.random` or
     /// `context.requestId` (the clock is tracked by [`InvocationClock`]).
     pub nondeterministic: bool,

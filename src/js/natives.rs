@@ -177,6 +177,57 @@ fn n_decode(_: &JsValue, args: &[JsValue], ctx: &mut Context) -> JsResult<JsValu
     Ok(decode_bytes(&b, &enc)?.into())
 }
 
+/// The 1.0 runtime's byte strings (njs's): strings that stand for bytes,
+/// made by `digest()`, `toUTF8()`, `toBytes()` and `String.bytesFrom()`.
+/// njs marks them, and `crypto` takes their bytes where it takes a text
+/// string's UTF-8. Here they are plain strings, so the invocation keeps the
+/// ones it made (those with a character above 0x7F: for the others both
+/// readings agree), up to a bound, and `crypto` recognises them by content.
+#[derive(Debug, Default)]
+pub struct ByteStrings {
+    kept: Vec<JsString>,
+    units: usize,
+}
+
+impl ByteStrings {
+    /// Strings kept per invocation, in UTF-16 units (digests and keys are small).
+    const MAX_UNITS: usize = 64 * 1024;
+
+    fn keep(&mut self, s: &JsString) {
+        let len = s.len();
+        if self.units + len > Self::MAX_UNITS || s.iter().all(|u| u < 0x80) {
+            return;
+        }
+        self.units += len;
+        self.kept.push(s.clone());
+    }
+
+    /// The bytes `s` stands for, when it is one of the invocation's byte strings.
+    fn bytes_of(&self, s: &JsString) -> Option<Vec<u8>> {
+        if self.kept.is_empty() {
+            return None;
+        }
+        self.kept
+            .iter()
+            .any(|k| k == s)
+            .then(|| s.iter().filter_map(|u| u8::try_from(u).ok()).collect())
+    }
+}
+
+/// `N.byteString(bytes | string)`: a 1.0 byte string, kept (see [`ByteStrings`]).
+fn n_byte_string(_: &JsValue, args: &[JsValue], ctx: &mut Context) -> JsResult<JsValue> {
+    let v = arg(args, 0);
+    let s = match v.as_string() {
+        Some(s) => s,
+        None => {
+            let b = bytes_of(&v, ctx)?.ok_or_else(|| type_error("expected bytes"))?;
+            decode_bytes(&b, "latin1")?
+        }
+    };
+    state(ctx)?.borrow_mut().byte_strings.keep(&s);
+    Ok(s.into())
+}
+
 fn n_decode_fatal(_: &JsValue, args: &[JsValue], ctx: &mut Context) -> JsResult<JsValue> {
     let b = bytes_of(&arg(args, 0), ctx)?.ok_or_else(|| type_error("expected bytes"))?;
     let s = std::str::from_utf8(&b)
@@ -222,6 +273,9 @@ fn n_hash_supported(_: &JsValue, args: &[JsValue], _: &mut Context) -> JsResult<
 
 fn chunk_bytes(v: &JsValue, ctx: &mut Context) -> JsResult<Vec<u8>> {
     if let Some(s) = v.as_string() {
+        if let Some(bytes) = state(ctx)?.borrow().byte_strings.bytes_of(&s) {
+            return Ok(bytes);
+        }
         return Ok(super::rust_string(&s).into_bytes());
     }
     bytes_of(v, ctx)?.ok_or_else(|| type_error("data must be a string or a Buffer"))
@@ -557,6 +611,7 @@ pub fn helpers(ctx: &mut Context) -> JsObject {
         ("encode", n_encode, 2),
         ("decode", n_decode, 2),
         ("decodeFatal", n_decode_fatal, 1),
+        ("byteString", n_byte_string, 1),
         ("byteLength", n_byte_length, 2),
         ("compare", n_compare, 2),
         ("indexOf", n_index_of, 3),

@@ -240,7 +240,7 @@
     var raw = N.digest(this._alg, this._key, this._chunks);
     if (enc === undefined) {
       // spec §4.1: 2.0 returns a Buffer, 1.0 a byte string.
-      return V2 ? new Buffer(raw) : N.decode(new Uint8Array(raw), 'latin1');
+      return V2 ? new Buffer(raw) : N.byteString(new Uint8Array(raw));
     }
     // The Developer Guide's three encodings (njs refuses the others too).
     var e = ENCODINGS[String(enc).toLowerCase()];
@@ -419,7 +419,7 @@
     def('btoa', base64Function('btoa', N.btoa));
   } else {
     // spec §4.1: the njs byte-string methods of the 1.0 runtime.
-    var toByteString = function (u8) { return N.decode(u8, 'latin1'); };
+    var toByteString = N.byteString;
     Object.defineProperty(String, 'bytesFrom', { writable: true, configurable: true, value: function bytesFrom(v, enc) {
       if (typeof v === 'string') return toByteString(new Uint8Array(N.encode(v, normEnc(enc, 'hex'))));
       var a = new Uint8Array(v.length); for (var i = 0; i < v.length; i++) a[i] = v[i] & 255;
@@ -430,7 +430,7 @@
     method('toBytes', function toBytes(start, end) {
       var s = String(this).substring(start === undefined ? 0 : start, end === undefined ? Infinity : end);
       for (var i = 0; i < s.length; i++) if (s.charCodeAt(i) > 255) return null;
-      return s;
+      return N.byteString(s);
     });
     method('fromBytes', function fromBytes(start, end) {
       var s = String(this).substring(start === undefined ? 0 : start, end === undefined ? Infinity : end);
