@@ -346,3 +346,55 @@ async fn include_body_at_origin_request_replaces_the_body_sent_to_the_origin() {
     assert_eq!(&seen.body[..], b"HELLO:false");
     assert_eq!(seen.headers["content-length"], "11");
 }
+
+/// An origin-response hook's `statusDescription` is the reason phrase the
+/// viewer gets, on the miss as on later hits; the origin's own phrase does
+/// not survive a changed status.
+#[tokio::test]
+async fn origin_response_status_description_is_the_reason_phrase() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    // An origin with a non-standard reason phrase, as python's http.server sends.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                let mut head = Vec::new();
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match s.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let _ = s
+                    .write_all(b"HTTP/1.1 404 File not found\r\ncontent-length: 4\r\nconnection: close\r\n\r\nnope")
+                    .await;
+            });
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let l = lambdas(
+        &dir,
+        &[(
+            "ores",
+            "embedded",
+            "exports.handler = async (e) => { const r = e.Records[0].cf.response; if (r.status >= 400) { r.status = 200; r.statusDescription = 'OK'; r.body = 'fine'; } return r; };",
+        )],
+    );
+    let p = Proxy::start(&config(
+        &format!("http://{addr}"),
+        &l,
+        "lambda_function_associations = { origin_response = { function = \"ores\" } }",
+    ))
+    .await;
+    for _ in 0..2 {
+        let raw = support::raw_exchange(
+            p.addr,
+            b"GET /missing HTTP/1.1\r\nHost: a.example\r\nConnection: close\r\n\r\n",
+        )
+        .await;
+        assert!(raw.starts_with("HTTP/1.1 200 OK\r\n"), "{raw}");
+        assert!(raw.ends_with("fine"), "{raw}");
+    }
+}

@@ -440,15 +440,12 @@ pub fn parse_headers(v: &Value, what: &str) -> Result<HeaderList, LambdaError> {
                 .get("value")
                 .and_then(Value::as_str)
                 .ok_or_else(|| invalid(format!("{what}.{name}: an entry has no string value")))?;
-            if let Some(key) = e.get("key") {
-                let key = key
-                    .as_str()
-                    .ok_or_else(|| invalid(format!("{what}.{name}: key is not a string")))?;
-                if !key.eq_ignore_ascii_case(name) {
-                    return Err(invalid(format!(
-                        "{what}.{name}: key \"{key}\" does not match the header name"
-                    )));
-                }
+            // The map's name names the header. A `key` naming another one
+            // is accepted: the Developer Guide's own "Overriding a Response
+            // Header" example copies `x-amz-meta-last-modified`'s entry,
+            // key and all, under `last-modified`.
+            if e.get("key").is_some_and(|k| !k.is_string()) {
+                return Err(invalid(format!("{what}.{name}: key is not a string")));
             }
             header_value(value)?;
             out.push((hname.clone(), value.to_owned()));
@@ -810,7 +807,7 @@ mod tests {
             }),
             with(request(), |r| r["headers"]["x-a"] = json!({"value": "v"})),
             with(request(), |r| {
-                r["headers"]["x-a"] = json!([{"key": "X-B", "value": "v"}])
+                r["headers"]["x-a"] = json!([{"key": 5, "value": "v"}])
             }),
             with(request(), |r| r["headers"]["x-a"] = json!([{"value": 5}])),
             with(request(), |r| {
@@ -823,6 +820,19 @@ mod tests {
         for r in bad {
             err(request_result(EventType::ViewerRequest, &request(), &r));
         }
+    }
+
+    /// The Developer Guide's "Overriding a Response Header" example: an
+    /// entry copied with its `key` under another header's name.
+    #[test]
+    fn a_key_naming_another_header_is_taken_under_the_map_name() {
+        let r = with(request(), |r| {
+            r["headers"]["x-a"] = json!([{"key": "X-B", "value": "v"}])
+        });
+        cont(request_result(EventType::OriginRequest, &request(), &r));
+        let headers = parse_headers(&r["headers"], "request.headers").unwrap();
+        assert!(headers.iter().any(|(n, v)| n == "x-a" && v == "v"));
+        assert!(!headers.iter().any(|(n, _)| n == "x-b"));
     }
 
     #[test]

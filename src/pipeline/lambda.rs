@@ -204,6 +204,8 @@ impl Edge {
                 let (mut parts, body) = resp.into_parts();
                 parts.status = ch.status;
                 parts.headers = ch.headers;
+                // The event's statusDescription starts as the origin's phrase.
+                set_reason(&mut parts.extensions, ch.status_description);
                 let body = match ch.body {
                     Some(b) => {
                         set_length(&mut parts.headers, b.len());
@@ -233,6 +235,7 @@ impl Edge {
         {
             Ok(ch) => {
                 *answer.resp.headers_mut() = ch.headers;
+                set_reason(answer.resp.extensions_mut(), ch.status_description);
                 answer
             }
             Err(e) => self.error_answer(id, e.into(), Some(behavior)).await,
