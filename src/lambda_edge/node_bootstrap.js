@@ -50,9 +50,10 @@ process.on('unhandledRejection', (e) => {
   else process.stderr.write('ERROR\tUnhandled rejection ' + errorText(e) + '\n');
 });
 
-// Node.js Lambda answers `null` when a non-async handler lets the event loop
-// empty without calling back. Our own stdin/stdout pipes and this poll timer
-// are not the handler's.
+// Node.js Lambda answers `null` when the event loop empties before the
+// handler answered: a non-async handler that never calls back, or a promise
+// that can no longer settle (the runtime's beforeExit listener). Our own
+// stdin/stdout pipes and this poll timer are not the handler's.
 function idle() {
   if (typeof process.getActiveResourcesInfo === 'function') {
     // Our own poll timer is listed while its callback runs.
@@ -113,7 +114,8 @@ async function main() {
       if (r !== null && typeof r === 'object' && typeof r.then === 'function') {
         r.then((v) => finish(inv, { ok: true, result: v === undefined ? null : v }),
           (e) => finish(inv, { ok: false, error: errorText(e == null ? 'handled rejection with no reason' : e) }));
-      } else if (!inv.done) {
+      }
+      if (!inv.done) {
         inv.idle = setTimeout(() => watchIdle(inv), 2);
       }
     } catch (e) {
