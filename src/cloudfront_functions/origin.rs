@@ -220,10 +220,17 @@ pub fn to_override(req: &OriginRequest) -> Result<OriginOverride, FunctionError>
                 .ok_or_else(|| invalid("failoverCriteria.statusCodes is required"))?
                 .iter()
                 .map(|c| {
+                    // The statuses an origin group may fail over on, as in
+                    // the distribution's own groups (spec §1.3).
+                    use crate::config::build::FAILOVER_CODES;
                     c.as_u64()
                         .and_then(|c| u16::try_from(c).ok())
-                        .filter(|c| (400..=599).contains(c))
-                        .ok_or_else(|| invalid("failover status codes must be 400-599"))
+                        .filter(|c| FAILOVER_CODES.contains(c))
+                        .ok_or_else(|| {
+                            invalid(format!(
+                                "failover status code {c} is not one of {FAILOVER_CODES:?}"
+                            ))
+                        })
                 })
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(OriginOverride::Group {
@@ -300,6 +307,16 @@ mod tests {
             Err(FunctionError::Validation(_))
         ));
         assert!(to_override(&OriginRequest::Group(json!({"originIds": ["a"]}))).is_err());
+        // Only the statuses a distribution's own groups may fail over on.
+        let group = |codes: serde_json::Value| {
+            to_override(&OriginRequest::Group(json!({
+                "originIds": ["a", "b"],
+                "failoverCriteria": {"statusCodes": codes}
+            })))
+        };
+        assert!(group(json!([500, 503, 404])).is_ok());
+        assert!(matches!(group(json!([429])), Err(FunctionError::Validation(_))));
+        assert!(matches!(group(json!([501])), Err(FunctionError::Validation(_))));
     }
 
     #[test]
