@@ -50,10 +50,11 @@ process.on('unhandledRejection', (e) => {
   else process.stderr.write('ERROR\tUnhandled rejection ' + errorText(e) + '\n');
 });
 
-// Node.js Lambda answers `null` when the event loop empties before the
-// handler answered: a non-async handler that never calls back, or a promise
-// that can no longer settle (the runtime's beforeExit listener). Our own
-// stdin/stdout pipes and this poll timer are not the handler's.
+// Node.js Lambda answers `null` when a non-async handler lets the event loop
+// empty without calling back. Our own stdin/stdout pipes and this poll timer
+// are not the handler's. (Not used for a returned promise: work in Node's
+// thread pool, such as crypto.subtle or pbkdf2, is not listed as an active
+// resource, so a pending promise could be taken for an empty loop.)
 function idle() {
   if (typeof process.getActiveResourcesInfo === 'function') {
     // Our own poll timer is listed while its callback runs.
@@ -114,8 +115,7 @@ async function main() {
       if (r !== null && typeof r === 'object' && typeof r.then === 'function') {
         r.then((v) => finish(inv, { ok: true, result: v === undefined ? null : v }),
           (e) => finish(inv, { ok: false, error: errorText(e == null ? 'handled rejection with no reason' : e) }));
-      }
-      if (!inv.done) {
+      } else if (!inv.done) {
         inv.idle = setTimeout(() => watchIdle(inv), 2);
       }
     } catch (e) {
