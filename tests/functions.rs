@@ -434,8 +434,8 @@ fn runtime_1_0_dialect() {
     assert_eq!(eval1("[1, 2].map(x => `${x}!`)"), json!(["1!", "2!"]));
     // njs's byte-string encoder (1.0 only).
     assert_eq!(
-        eval1("['u:p'.toString('base64'), 'hi'.toString('hex'), '\\u00ff'.toString('base64url'), 'é€'.toString('hex'), 'abc'.toString()]"),
-        json!(["dTpw", "6869", "_w", "c3a9e282ac", "abc"])
+        eval1("['u:p'.toString('base64'), 'hi'.toString('hex'), '\\u00ff'.toString('base64url'), 'é€'.toString('hex'), 'abc'.toString(), 'é'.toUTF8().toString('hex'), String.bytesFrom('ff', 'hex').toString('hex')]"),
+        json!(["dTpw", "6869", "w78", "c3a9e282ac", "abc", "c3a9", "ff"])
     );
     assert_eq!(eval2("'u:p'.toString('base64')"), json!("u:p"));
 }
@@ -1257,6 +1257,33 @@ fn test_results_report_what_the_edge_would_reject() {
             r.edge_error.is_some(),
             rejected,
             "{change}: {:?}",
+            r.edge_error
+        );
+    }
+    // The origin helpers' arguments, as the edge checks them.
+    for (call, rejected) in [
+        ("cf.updateRequestOrigin({domainName: '127.0.0.1'});", true),
+        (
+            "cf.updateRequestOrigin({domainName: 'o.example', customHeaders: {'X-Up': '1'}});",
+            true,
+        ),
+        (
+            "cf.updateRequestOrigin({domainName: 'o.example', customHeaders: {accept: '1'}});",
+            true,
+        ),
+        (
+            "cf.updateRequestOrigin({domainName: 'o.example', customHeaders: {'x-mine': '1'}});",
+            false,
+        ),
+    ] {
+        let r = run2(&format!(
+            "import cf from 'cloudfront';\nfunction handler(event) {{ {call} return event.request; }}"
+        ));
+        assert!(r.succeeded(), "{call}: {}", r.error_message);
+        assert_eq!(
+            r.edge_error.is_some(),
+            rejected,
+            "{call}: {:?}",
             r.edge_error
         );
     }

@@ -355,3 +355,29 @@ fn earlier_invocations_do_not_change_later_ones() {
         assert!(r.succeeded(), "{}", r.error_message);
     }
 }
+
+/// Nothing of one invocation reaches the next: a promise job queued while
+/// the result is read runs within its own invocation, and an earlier
+/// event's objects find nothing through the (shared) map accessors.
+#[test]
+fn an_earlier_event_cannot_reach_a_later_one() {
+    let f = compile(
+        "late",
+        "function handler(event) { var r = event.request; \
+           if (r.uri === '/a') { \
+             Object.defineProperty(r, 'uri', { enumerable: true, configurable: true, get: function () { \
+               Promise.resolve().then(function () { r.headers['x-leak'] = {value: 'leak'}; r.querystring = 'leak=1'; }); \
+               return '/a'; } }); } \
+           return r; }",
+    );
+    let mut a = request_event();
+    a.request.uri = "/a".into();
+    let b = request_event();
+    for ev in [&a, &b, &a, &b] {
+        let r = test::run(&f, ev);
+        assert!(r.succeeded(), "{}", r.error_message);
+        let out = r.output.unwrap();
+        assert!(out["request"]["headers"].get("x-leak").is_none(), "{out}");
+        assert_ne!(out["request"]["querystring"], json!("leak=1"), "{out}");
+    }
+}

@@ -315,8 +315,14 @@ mod tests {
             })))
         };
         assert!(group(json!([500, 503, 404])).is_ok());
-        assert!(matches!(group(json!([429])), Err(FunctionError::Validation(_))));
-        assert!(matches!(group(json!([501])), Err(FunctionError::Validation(_))));
+        assert!(matches!(
+            group(json!([429])),
+            Err(FunctionError::Validation(_))
+        ));
+        assert!(matches!(
+            group(json!([501])),
+            Err(FunctionError::Validation(_))
+        ));
     }
 
     #[test]

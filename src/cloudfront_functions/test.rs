@@ -80,6 +80,7 @@ pub fn run(func: &CloudFrontFunction, event: &Event) -> TestResult {
                 Some(out.to_json()),
                 String::new(),
                 super::event::check_at_edge(event, out)
+                    .and_then(|()| check_origin(event, out, report.origin.as_ref()))
                     .err()
                     .map(|e| e.to_string()),
             ),
@@ -96,6 +97,24 @@ pub fn run(func: &CloudFrontFunction, event: &Event) -> TestResult {
         output,
         edge_error,
     }
+}
+
+/// The origin helpers' arguments, checked as the edge checks them (the test
+/// API itself does not run origin changes, spec §4.3).
+fn check_origin(
+    event: &Event,
+    out: &super::event::Output,
+    origin: Option<&super::origin::OriginRequest>,
+) -> Result<(), super::FunctionError> {
+    let Some(origin) = origin else {
+        return Ok(());
+    };
+    let change = super::origin::to_override(origin)?;
+    if let super::event::Output::Request(r) = out {
+        let headers = super::event::request_headers(&event.request, r)?;
+        super::origin::check_custom_headers(&change, &headers)?;
+    }
+    Ok(())
 }
 
 /// What the test API says of a failed run. An exception reads as the

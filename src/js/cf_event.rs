@@ -38,7 +38,7 @@ pub fn build(
     put(&c, js_string!("distributionId"), s(&cx.distribution_id));
     put(&c, js_string!("eventType"), s(cx.event_type.as_str()));
     maps.install_request_id(&c);
-    put(&e, js_string!("context"), c);
+    put(&e, js_string!("context"), c.clone());
     let v = obj(ctx);
     put(&v, js_string!("ip"), s(&ev.viewer_ip));
     put(&e, js_string!("viewer"), v);
@@ -58,7 +58,8 @@ pub fn build(
                 .configurable(true),
         );
     }
-    put(&e, js_string!("request"), r);
+    put(&e, js_string!("request"), r.clone());
+    let mut response = None;
     if let Some(resp) = &ev.response {
         let ro = obj(ctx);
         put(&ro, js_string!("statusCode"), f64::from(resp.status_code));
@@ -67,8 +68,10 @@ pub fn build(
         }
         maps.install(&ro, Part::ResponseHeaders);
         maps.install(&ro, Part::ResponseCookies);
-        put(&e, js_string!("response"), ro);
+        put(&e, js_string!("response"), ro.clone());
+        response = Some(ro);
     }
+    super::field_map::own_event(ctx, &c, &r, response.as_ref())?;
     Ok(e)
 }
 

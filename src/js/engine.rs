@@ -491,11 +491,16 @@ impl Engine {
                 }
             }
         }
-        match cf_event::read(&result, event.context.event_type, lazy, ctx) {
+        let ended = match cf_event::read(&result, event.context.event_type, lazy, ctx) {
             Ok(out) => Ended::Ok(out),
             Err(cf_event::ReadError::Invalid(m)) => Ended::Failed(FunctionError::Validation(m)),
             Err(cf_event::ReadError::Js(e)) => failure(e, ctx),
-        }
+        };
+        // Jobs queued while the result was read (by a getter on it) run now,
+        // inside this invocation: they cannot change its result, and must
+        // not run, or fail, in the next one.
+        let _ = ctx.run_jobs();
+        ended
     }
 }
 

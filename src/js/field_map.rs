@@ -187,9 +187,67 @@ enum Slot {
 }
 
 /// The current invocation's maps (kept in the engine's invocation state),
-/// and what the function assigned to each map's property.
+/// what the function assigned to each map's property, and the objects that
+/// carry them.
 #[derive(Debug, Default)]
-pub struct Maps([Slot; 5], [Option<JsValue>; 5]);
+pub struct Maps {
+    slots: [Slot; 5],
+    assigned: [Option<JsValue>; 5],
+    owners: Owners,
+}
+
+/// This invocation's event objects that carry the accessors. The accessor
+/// functions are shared by every invocation of the realm; an event object
+/// of an earlier invocation (reached by a promise job or a finalizer that
+/// outlived it) finds nothing through them.
+#[derive(Debug, Default)]
+struct Owners {
+    request: Option<JsObject>,
+    response: Option<JsObject>,
+    context: Option<JsObject>,
+}
+
+impl Owners {
+    fn of(&self, part: Part) -> Option<&JsObject> {
+        match part {
+            Part::RequestQuerystring | Part::RequestHeaders | Part::RequestCookies => {
+                self.request.as_ref()
+            }
+            Part::ResponseHeaders | Part::ResponseCookies => self.response.as_ref(),
+        }
+    }
+}
+
+/// Whether `this` is `owner` or inherits from it.
+fn reaches(this: &JsValue, owner: Option<&JsObject>) -> bool {
+    let Some(owner) = owner else {
+        return false;
+    };
+    let mut o = this.as_object();
+    while let Some(x) = o {
+        if JsObject::equals(&x, owner) {
+            return true;
+        }
+        o = x.prototype();
+    }
+    false
+}
+
+/// Record this invocation's event objects (see [`Owners`]).
+pub fn own_event(
+    ctx: &Context,
+    context: &JsObject,
+    request: &JsObject,
+    response: Option<&JsObject>,
+) -> JsResult<()> {
+    with_maps(ctx, |m| {
+        m.owners = Owners {
+            request: Some(request.clone()),
+            response: response.cloned(),
+            context: Some(context.clone()),
+        };
+    })
+}
 
 impl Maps {
     /// The maps of `ev`, all unread.
@@ -202,12 +260,12 @@ impl Maps {
             )
         }
         let mut maps = Maps::default();
-        maps.0[Part::RequestQuerystring as usize] = fields(&ev.request.querystring);
-        maps.0[Part::RequestHeaders as usize] = fields(&ev.request.headers);
-        maps.0[Part::RequestCookies as usize] = fields(&ev.request.cookies);
+        maps.slots[Part::RequestQuerystring as usize] = fields(&ev.request.querystring);
+        maps.slots[Part::RequestHeaders as usize] = fields(&ev.request.headers);
+        maps.slots[Part::RequestCookies as usize] = fields(&ev.request.cookies);
         if let Some(resp) = &ev.response {
-            maps.0[Part::ResponseHeaders as usize] = fields(&resp.headers);
-            maps.0[Part::ResponseCookies as usize] = Slot::Unread(
+            maps.slots[Part::ResponseHeaders as usize] = fields(&resp.headers);
+            maps.slots[Part::ResponseCookies as usize] = Slot::Unread(
                 resp.cookies
                     .iter()
                     .map(|(n, c)| (n.clone(), Entry::Cookie(c.clone())))
@@ -379,7 +437,7 @@ impl MapFunctions {
             .and_then(|d| d.get().and_then(JsValue::as_object))
             .is_some_and(|g| JsObject::equals(&g, &self.get[part as usize]));
         let v = if accessor {
-            match with_maps(ctx, |m| m.1[part as usize].clone())? {
+            match with_maps(ctx, |m| m.assigned[part as usize].clone())? {
                 // The map itself, read or not.
                 None => return take(ctx, part),
                 Some(assigned) => assigned,
@@ -394,7 +452,7 @@ impl MapFunctions {
         if let Some(p) = v.as_object() {
             let owner = with_maps(ctx, |m| {
                 PARTS.into_iter().find(|&part| {
-                    matches!(&m.0[part as usize], Slot::Proxied(x) if JsObject::equals(&x.proxy, &p))
+                    matches!(&m.slots[part as usize], Slot::Proxied(x) if JsObject::equals(&x.proxy, &p))
                 })
             })?;
             if let Some(part) = owner {
@@ -411,7 +469,7 @@ impl MapFunctions {
 /// entries are copied: a function may put one map in two places of its
 /// result (`request.cookies = request.headers`).
 fn take(ctx: &Context, part: Part) -> JsResult<MapValue> {
-    with_maps(ctx, |m| match &mut m.0[part as usize] {
+    with_maps(ctx, |m| match &mut m.slots[part as usize] {
         Slot::Unread(entries) => MapValue::Entries(in_js_order(std::mem::take(entries))),
         Slot::Proxied(p) if p.flushed => MapValue::Js(p.target.clone().into()),
         Slot::Proxied(p) => MapValue::Entries(in_js_order(p.entries.clone())),
@@ -436,11 +494,20 @@ fn array_index(name: &str) -> Option<u32> {
 
 /// A read of a map's property: what was assigned to it, or the map, which
 /// becomes a proxy on its first read.
-fn accessor_get(part: Part, _this: &JsValue, ctx: &mut Context) -> JsResult<JsValue> {
-    if let Some(v) = with_maps(ctx, |m| m.1[part as usize].clone())? {
+fn accessor_get(part: Part, this: &JsValue, ctx: &mut Context) -> JsResult<JsValue> {
+    let (current, assigned) = with_maps(ctx, |m| {
+        (
+            reaches(this, m.owners.of(part)),
+            m.assigned[part as usize].clone(),
+        )
+    })?;
+    if !current {
+        return Ok(JsValue::undefined());
+    }
+    if let Some(v) = assigned {
         return Ok(v);
     }
-    let slot = with_maps(ctx, |m| std::mem::take(&mut m.0[part as usize]))?;
+    let slot = with_maps(ctx, |m| std::mem::take(&mut m.slots[part as usize]))?;
     let proxy = match slot {
         Slot::Unread(entries) => {
             let fns = map_functions(ctx)?;
@@ -452,7 +519,7 @@ fn accessor_get(part: Part, _this: &JsValue, ctx: &mut Context) -> JsResult<JsVa
                 ctx,
             )?;
             with_maps(ctx, |m| {
-                m.0[part as usize] = Slot::Proxied(Proxied {
+                m.slots[part as usize] = Slot::Proxied(Proxied {
                     proxy: proxy.clone(),
                     target,
                     handler,
@@ -464,7 +531,7 @@ fn accessor_get(part: Part, _this: &JsValue, ctx: &mut Context) -> JsResult<JsVa
         }
         Slot::Proxied(p) => {
             let proxy = p.proxy.clone();
-            with_maps(ctx, |m| m.0[part as usize] = Slot::Proxied(p))?;
+            with_maps(ctx, |m| m.slots[part as usize] = Slot::Proxied(p))?;
             proxy
         }
         Slot::Absent => return Ok(JsValue::undefined()),
@@ -479,13 +546,17 @@ fn accessor_set(
     value: JsValue,
     ctx: &mut Context,
 ) -> JsResult<JsValue> {
+    if !with_maps(ctx, |m| reaches(this, m.owners.of(part)))? {
+        // An earlier invocation's event: inert.
+        return Ok(JsValue::undefined());
+    }
     let fns = map_functions(ctx)?;
     if let Some(t) = this.as_object() {
         if assign_own(&t, part.key(), &fns.set[part as usize], &value, ctx)? {
             return Ok(JsValue::undefined());
         }
     }
-    with_maps(ctx, |m| m.1[part as usize] = Some(value))?;
+    with_maps(ctx, |m| m.assigned[part as usize] = Some(value))?;
     Ok(JsValue::undefined())
 }
 
@@ -519,24 +590,30 @@ fn assign_own(
     Ok(false)
 }
 
-/// A non-extensible object whose data properties are read-only: frozen
-/// (sealed objects keep them writable).
+/// `Object.isFrozen(t)` for a non-extensible `t`: every own property
+/// non-configurable and every data property read-only (a sealed object
+/// keeps its data properties writable).
 fn frozen(t: &JsObject, ctx: &mut Context) -> JsResult<bool> {
     for key in t.own_property_keys(ctx)? {
         if let Some(d) = t.borrow().properties().get(&key) {
-            if d.is_data_descriptor() {
-                return Ok(d.writable() == Some(false));
+            if d.configurable() != Some(false)
+                || (d.is_data_descriptor() && d.writable() != Some(false))
+            {
+                return Ok(false);
             }
         }
     }
-    Ok(false)
+    Ok(true)
 }
 
 /// A read of `context.requestId`: what was assigned to it, or the id, which
 /// marks the invocation as depending on more than its event.
-fn request_id_get(_this: &JsValue, _: &[JsValue], ctx: &mut Context) -> JsResult<JsValue> {
+fn request_id_get(this: &JsValue, _: &[JsValue], ctx: &mut Context) -> JsResult<JsValue> {
     let st = state(ctx)?;
     let mut st = st.borrow_mut();
+    if !reaches(this, st.maps.owners.context.as_ref()) {
+        return Ok(JsValue::undefined());
+    }
     if let Some(v) = &st.request_id_value {
         return Ok(v.clone());
     }
@@ -547,6 +624,9 @@ fn request_id_get(_this: &JsValue, _: &[JsValue], ctx: &mut Context) -> JsResult
 /// An assignment to `context.requestId`.
 fn request_id_set(this: &JsValue, args: &[JsValue], ctx: &mut Context) -> JsResult<JsValue> {
     let value = arg(args, 0);
+    if !with_maps(ctx, |m| reaches(this, m.owners.context.as_ref()))? {
+        return Ok(JsValue::undefined());
+    }
     let fns = map_functions(ctx)?;
     if let Some(t) = this.as_object() {
         if assign_own(&t, js_string!("requestId"), &fns.request_id[1], &value, ctx)? {
@@ -574,7 +654,7 @@ fn arg(args: &[JsValue], i: usize) -> JsValue {
 fn live_map(ctx: &Context, target: &JsObject) -> JsResult<Option<Part>> {
     with_maps(ctx, |m| {
         PARTS.into_iter().find(|&part| {
-            matches!(&m.0[part as usize], Slot::Proxied(x) if !x.flushed && JsObject::equals(&x.target, target))
+            matches!(&m.slots[part as usize], Slot::Proxied(x) if !x.flushed && JsObject::equals(&x.target, target))
         })
     })
 }
@@ -624,7 +704,7 @@ fn run_trap(trap: Trap, args: &[JsValue], ctx: &mut Context) -> JsResult<JsValue
         (Trap::Set, Some(name)) => {
             let value = arg(args, 2);
             with_maps(ctx, |m| {
-                if let Slot::Proxied(p) = &mut m.0[part as usize] {
+                if let Slot::Proxied(p) = &mut m.slots[part as usize] {
                     match p.entries.iter_mut().find(|(n, _)| *n == name) {
                         Some((_, e)) => *e = Entry::Js(value),
                         None => p.entries.push((name, Entry::Js(value))),
@@ -635,7 +715,7 @@ fn run_trap(trap: Trap, args: &[JsValue], ctx: &mut Context) -> JsResult<JsValue
         }
         (Trap::DeleteProperty, Some(name)) => {
             with_maps(ctx, |m| {
-                if let Slot::Proxied(p) = &mut m.0[part as usize] {
+                if let Slot::Proxied(p) = &mut m.slots[part as usize] {
                     p.entries.retain(|(n, _)| *n != name);
                 }
             })?;
@@ -656,7 +736,7 @@ fn run_trap(trap: Trap, args: &[JsValue], ctx: &mut Context) -> JsResult<JsValue
 }
 
 fn position(m: &Maps, part: Part, name: &str) -> Option<usize> {
-    match &m.0[part as usize] {
+    match &m.slots[part as usize] {
         Slot::Proxied(p) => p.entries.iter().position(|(n, _)| n == name),
         _ => None,
     }
@@ -668,7 +748,7 @@ fn entry_value(ctx: &mut Context, part: Part, name: &str) -> JsResult<Option<JsV
     // borrowed while it does.
     let st = state(ctx)?;
     let mut st = st.borrow_mut();
-    let Slot::Proxied(p) = &mut st.maps.0[part as usize] else {
+    let Slot::Proxied(p) = &mut st.maps.slots[part as usize] else {
         return Ok(None);
     };
     let Some((_, entry)) = p.entries.iter_mut().find(|(n, _)| n == name) else {
@@ -687,7 +767,7 @@ fn entry_value(ctx: &mut Context, part: Part, name: &str) -> JsResult<Option<JsV
 /// traps, so from now on the proxy forwards every operation to the target
 /// without calling a trap: it behaves, and costs, as a plain object.
 fn flush(ctx: &mut Context, part: Part, target: &JsObject) -> JsResult<()> {
-    let entries = with_maps(ctx, |m| match &mut m.0[part as usize] {
+    let entries = with_maps(ctx, |m| match &mut m.slots[part as usize] {
         Slot::Proxied(p) => {
             p.flushed = true;
             p.handler.set_prototype(None);

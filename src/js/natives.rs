@@ -214,6 +214,17 @@ impl ByteStrings {
     }
 }
 
+/// `N.isByteString(s)`: whether `s` is one of the invocation's byte strings.
+fn n_is_byte_string(_: &JsValue, args: &[JsValue], ctx: &mut Context) -> JsResult<JsValue> {
+    let s = string_arg(args, 0)?;
+    Ok(state(ctx)?
+        .borrow()
+        .byte_strings
+        .bytes_of(&s)
+        .is_some()
+        .into())
+}
+
 /// `N.byteString(bytes | string)`: a 1.0 byte string, kept (see [`ByteStrings`]).
 fn n_byte_string(_: &JsValue, args: &[JsValue], ctx: &mut Context) -> JsResult<JsValue> {
     let v = arg(args, 0);
@@ -612,6 +623,7 @@ pub fn helpers(ctx: &mut Context) -> JsObject {
         ("decode", n_decode, 2),
         ("decodeFatal", n_decode_fatal, 1),
         ("byteString", n_byte_string, 1),
+        ("isByteString", n_is_byte_string, 1),
         ("byteLength", n_byte_length, 2),
         ("compare", n_compare, 2),
         ("indexOf", n_index_of, 3),

@@ -156,6 +156,7 @@
       if (typeof byteOffset === 'string') { enc = byteOffset; byteOffset = undefined; }
       var from = byteOffset === undefined ? this.length : byteOffset | 0;
       if (from < 0) from += this.length;
+      if (from < 0) return -1;
       if (typeof value === 'number') return Uint8Array.prototype.lastIndexOf.call(this, value & 255, Math.min(from, this.length - 1));
       var pat = typeof value === 'string' ? new Uint8Array(N.encode(value, normEnc(enc, 'utf8'))) : bytesOf(value);
       if (pat === null) throw new TypeError('The "value" argument must be a string, number, Buffer or Uint8Array');
@@ -446,18 +447,16 @@
       var b = N.encode(s, 'latin1');
       try { return N.decodeFatal(new Uint8Array(b)); } catch (e) { return null; }
     });
-    // njs's byte-string encoder, used by 1.0 code (`'user:pass'.toString('base64')`):
-    // with an encoding, the string's bytes (Latin-1 when every character
-    // fits in a byte, UTF-8 otherwise) as hex, base64 or base64url.
+    // njs's string encoder, used by 1.0 code (`'user:pass'.toString('base64')`):
+    // with an encoding, the string's bytes (a byte string's own, a text
+    // string's UTF-8) as hex, base64 or base64url.
     var stringToString = sp.toString;
     method('toString', function toString(enc) {
       var s = stringToString.call(this);
       if (enc === undefined) return s;
-      var e = String(enc);
-      if (e !== 'hex' && e !== 'base64' && e !== 'base64url') throw new TypeError('Unknown encoding: "' + e + '"');
-      var bytes = true;
-      for (var i = 0; i < s.length; i++) if (s.charCodeAt(i) > 255) { bytes = false; break; }
-      return N.decode(new Uint8Array(N.encode(s, bytes ? 'latin1' : 'utf8')), e);
+      if (typeof enc !== 'string') throw new TypeError('encoding must be a string');
+      if (enc !== 'hex' && enc !== 'base64' && enc !== 'base64url') throw new TypeError('Unknown encoding: "' + enc + '"');
+      return N.decode(new Uint8Array(N.encode(s, N.isByteString(s) ? 'latin1' : 'utf8')), enc);
     });
     // spec §4.1: replaceAll arrived with 2.0.
     delete sp.replaceAll;

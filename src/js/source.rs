@@ -87,9 +87,11 @@ pub fn prepare(code: &str, dialect: Dialect) -> Result<PreparedSource, SourceErr
     let script = match parse(&code, &mut interner) {
         Ok(script) => script,
         // An import after other statements (ES modules hoist them, and
-        // njs accepts them): found by line, and only kept when the code
-        // then parses, so a line inside a string or comment that merely
-        // looks like one is never taken.
+        // njs accepts them): found by line, and only when the code did not
+        // parse without it. A line of a multi-line string or comment that
+        // merely looks like an import is blanked too in that case (rare:
+        // code with a late import and such a line); code that parses as it
+        // is is never touched.
         Err(e) => {
             let Some((later, more)) = strip_later_imports(&code, dialect)? else {
                 return Err(parse_error(&e));
