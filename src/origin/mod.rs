@@ -7,6 +7,35 @@ use std::time::Duration;
 
 use http::{HeaderName, HeaderValue};
 
+/// Where one attempt's connection stands, so that the response timeout
+/// runs from the moment the request can be sent (spec §1.2: the response
+/// timeout is how long CloudFront waits after sending the request), not
+/// from the start of a connection that took a while.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ConnectPhase {
+    /// No new connection seen: a pooled one, or none started yet.
+    Unknown,
+    /// A new connection is being made (bounded by the connection timeout).
+    Connecting,
+    /// A new connection was ready at this instant.
+    Connected(tokio::time::Instant),
+}
+
+tokio::task_local! {
+    /// The current attempt's [`ConnectPhase`], set by the connector
+    /// ([`tls::OriginConnector`]) when it connects within the attempt's task.
+    static CONNECT_PHASE: Arc<Mutex<ConnectPhase>>;
+}
+
+/// Record `phase` for the attempt this task is making, if any.
+fn note_connect_phase(phase: ConnectPhase) {
+    let _ = CONNECT_PHASE.try_with(|p| {
+        if let Ok(mut p) = p.lock() {
+            *p = phase;
+        }
+    });
+}
+
 /// An origin change requested by an edge function for one request
 /// (CloudFront Functions `updateRequestOrigin` / `selectRequestOriginById` /
 /// `createRequestOriginGroup`, Lambda@Edge `request.origin`).
@@ -341,8 +370,13 @@ impl OriginClient {
             *r.method_mut() = req.method.clone();
             *r.uri_mut() = uri.clone();
             *r.headers_mut() = req.headers.clone();
-            let budget = target.connection_timeout + target.read_timeout;
-            match tokio::time::timeout(budget, client.request(r)).await {
+            match head_within(
+                client.request(r),
+                target.connection_timeout,
+                target.read_timeout,
+            )
+            .await
+            {
                 Ok(Ok(resp)) => {
                     let (parts, incoming) = resp.into_parts();
                     let body = timeouts::ReadTimeoutBody::new(incoming, target.read_timeout);
@@ -432,5 +466,37 @@ pub fn fails_over(method: &Method, codes: &[u16], outcome: Result<StatusCode, &E
             true
         }
         Err(_) => false,
+    }
+}
+
+/// Await an attempt's response head: the read timeout runs from when the
+/// request could be sent, that is from the start on a pooled connection, or
+/// from the moment a new connection was ready (which the connection timeout
+/// bounds). `Err(())` when it runs out.
+async fn head_within<F: std::future::Future>(
+    request: F,
+    connection_timeout: Duration,
+    read_timeout: Duration,
+) -> Result<F::Output, ()> {
+    let phase = Arc::new(Mutex::new(ConnectPhase::Unknown));
+    let started = tokio::time::Instant::now();
+    let request = CONNECT_PHASE.scope(Arc::clone(&phase), request);
+    tokio::pin!(request);
+    loop {
+        let now_phase = phase.lock().map_or(ConnectPhase::Connecting, |p| *p);
+        let deadline = match now_phase {
+            ConnectPhase::Unknown => started + read_timeout,
+            ConnectPhase::Connecting => started + connection_timeout + read_timeout,
+            ConnectPhase::Connected(at) => at + read_timeout,
+        };
+        tokio::select! {
+            out = &mut request => return Ok(out),
+            () = tokio::time::sleep_until(deadline) => {
+                // The phase may have moved on while we slept.
+                if phase.lock().map_or(ConnectPhase::Connecting, |p| *p) == now_phase {
+                    return Err(());
+                }
+            }
+        }
     }
 }

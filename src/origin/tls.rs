@@ -346,17 +346,22 @@ impl tower_service::Service<Uri> for OriginConnector {
             .to_owned();
         let connecting = tower_service::Service::<Uri>::call(&mut self.http, uri);
         let tls = self.tls.clone();
+        super::note_connect_phase(super::ConnectPhase::Connecting);
         Box::pin(async move {
             let tcp = connecting
                 .await
                 .map_err(|e| ConnectError::Connect(Box::new(e)))?
                 .into_inner();
             if !https {
+                super::note_connect_phase(super::ConnectPhase::Connected(
+                    tokio::time::Instant::now(),
+                ));
                 return Ok(TokioIo::new(OriginStream::Plain(tcp)));
             }
             let name =
                 ServerName::try_from(host.clone()).map_err(|_| ConnectError::InvalidHost(host))?;
             let stream = tls.connect(name, tcp).await.map_err(ConnectError::Tls)?;
+            super::note_connect_phase(super::ConnectPhase::Connected(tokio::time::Instant::now()));
             Ok(TokioIo::new(OriginStream::Tls(Box::new(stream))))
         })
     }

@@ -118,6 +118,22 @@ async fn no_response_within_the_read_timeout_is_a_504() {
     assert_eq!(r.x_cache(), "Error from cloudfront");
 }
 
+/// The read timeout runs from when the request is sent, not from the start
+/// of the attempt: the connection timeout is not added to it (spec §1.2).
+#[tokio::test(start_paused = true)]
+async fn the_read_timeout_does_not_include_the_connection_timeout() {
+    let o = Origin::start().await;
+    o.route("/slow", Route::ok("late").delay(Duration::from_secs(8)));
+    o.route("/ok", Route::ok("soon").delay(Duration::from_secs(4)));
+    let toml = format!("[origins.app]\nurl = \"{}\"\nconnection_timeout = 10\nread_timeout = 5\nconnection_attempts = 1\n[default_behavior]\ntarget_origin = \"app\"\ncache_policy = \"CachingDisabled\"\n", o.url());
+    let p = Proxy::start(&toml).await;
+    // A new connection, then a pooled one: both wait 5 s, not 15.
+    for _ in 0..2 {
+        assert_eq!(p.get("/slow").await.status, 504);
+        assert_eq!(p.get("/ok").await.text(), "soon");
+    }
+}
+
 /// No answer counts as a 504 from the origin, cached like one for the error
 /// caching minimum TTL; the origin is asked again after it.
 #[tokio::test(start_paused = true)]
