@@ -230,6 +230,7 @@ impl Engine {
         let mut ctx = ContextBuilder::new()
             .host_hooks(Rc::new(Hooks))
             .clock(clock.clone())
+            .job_executor(Rc::new(super::jobs::PromiseJobs::default()))
             .instructions_remaining(INSTRUCTION_LIMIT.with(Cell::get))
             .build()?;
         let limits = ctx.runtime_limits_mut();

@@ -663,10 +663,54 @@ fn run_trap(trap: Trap, args: &[JsValue], ctx: &mut Context) -> JsResult<JsValue
     let target = arg(args, 0)
         .as_object()
         .ok_or_else(|| JsNativeError::typ().with_message("proxy target is not an object"))?;
+    let key = arg(args, 1);
+    // The hot paths (one entry read, tested or assigned) borrow the state
+    // once and find the entry without copying the key out of JS.
+    if let (Trap::Get | Trap::Has | Trap::Set, Some(k)) = (trap, key.as_string()) {
+        let st = state(ctx)?;
+        let mut st = st.borrow_mut();
+        let Some(p) = live_proxied(&mut st.maps, &target) else {
+            drop(st);
+            return reflect(trap, args, ctx);
+        };
+        let found = p.entries.iter_mut().find(|(n, _)| same_name(&k, n));
+        return match (trap, found) {
+            (Trap::Get, Some((_, entry))) => {
+                // Building plain objects runs no native helper, so the state
+                // may stay borrowed while it does.
+                if !matches!(entry, Entry::Js(_)) {
+                    *entry = Entry::Js(entry.to_js(ctx)?);
+                }
+                Ok(match entry {
+                    Entry::Js(v) => v.clone(),
+                    _ => JsValue::undefined(),
+                })
+            }
+            (Trap::Has, Some(_)) => Ok(true.into()),
+            (Trap::Set, Some((_, entry))) => {
+                *entry = Entry::Js(arg(args, 2));
+                Ok(true.into())
+            }
+            (Trap::Set, None) => {
+                p.entries
+                    .push((super::rust_string(&k), Entry::Js(arg(args, 2))));
+                Ok(true.into())
+            }
+            // Not an entry: the target (with the map's prototype) answers.
+            _ => {
+                drop(st);
+                let key = key.to_property_key(ctx)?;
+                if trap == Trap::Get {
+                    target.get(key, ctx)
+                } else {
+                    Ok(target.has_property(key, ctx)?.into())
+                }
+            }
+        };
+    }
     let Some(part) = live_map(ctx, &target)? else {
         return reflect(trap, args, ctx);
     };
-    let key = arg(args, 1);
     let name = key.as_string().map(|k| super::rust_string(&k));
     match (trap, name) {
         // Listing the keys (`for...in`, `Object.keys`, spread, `JSON.stringify`)
@@ -677,10 +721,6 @@ fn run_trap(trap: Trap, args: &[JsValue], ctx: &mut Context) -> JsResult<JsValue
             flush(ctx, part, &target)?;
             reflect(trap, args, ctx)
         }
-        (Trap::Get, Some(name)) => match entry_value(ctx, part, &name)? {
-            Some(v) => Ok(v),
-            None => Ok(target.get(key.to_property_key(ctx)?, ctx)?),
-        },
         (Trap::GetOwnPropertyDescriptor, Some(name)) => match entry_value(ctx, part, &name)? {
             Some(v) => {
                 let d = obj(ctx);
@@ -692,27 +732,6 @@ fn run_trap(trap: Trap, args: &[JsValue], ctx: &mut Context) -> JsResult<JsValue
             }
             None => Ok(JsValue::undefined()),
         },
-        (Trap::Has, Some(name)) => {
-            let found = with_maps(ctx, |m| position(m, part, &name).is_some())?;
-            Ok(if found {
-                true
-            } else {
-                target.has_property(key.to_property_key(ctx)?, ctx)?
-            }
-            .into())
-        }
-        (Trap::Set, Some(name)) => {
-            let value = arg(args, 2);
-            with_maps(ctx, |m| {
-                if let Slot::Proxied(p) = &mut m.slots[part as usize] {
-                    match p.entries.iter_mut().find(|(n, _)| *n == name) {
-                        Some((_, e)) => *e = Entry::Js(value),
-                        None => p.entries.push((name, Entry::Js(value))),
-                    }
-                }
-            })?;
-            Ok(true.into())
-        }
         (Trap::DeleteProperty, Some(name)) => {
             with_maps(ctx, |m| {
                 if let Slot::Proxied(p) = &mut m.slots[part as usize] {
@@ -723,7 +742,7 @@ fn run_trap(trap: Trap, args: &[JsValue], ctx: &mut Context) -> JsResult<JsValue
         }
         // Reading or deleting a symbol key: the target (with the map's
         // prototype) answers, as it would for a plain object.
-        (Trap::Get | Trap::Has | Trap::GetOwnPropertyDescriptor | Trap::DeleteProperty, None) => {
+        (Trap::Get | Trap::Has | Trap::GetOwnPropertyDescriptor | Trap::DeleteProperty, _) => {
             reflect(trap, args, ctx)
         }
         // Setting a symbol key, defineProperty, preventExtensions: become a
@@ -735,10 +754,22 @@ fn run_trap(trap: Trap, args: &[JsValue], ctx: &mut Context) -> JsResult<JsValue
     }
 }
 
-fn position(m: &Maps, part: Part, name: &str) -> Option<usize> {
-    match &m.slots[part as usize] {
-        Slot::Proxied(p) => p.entries.iter().position(|(n, _)| n == name),
+/// The live (not flushed) map whose proxy target is `target`.
+fn live_proxied<'m>(m: &'m mut Maps, target: &JsObject) -> Option<&'m mut Proxied> {
+    m.slots.iter_mut().find_map(|slot| match slot {
+        Slot::Proxied(p) if !p.flushed && JsObject::equals(&p.target, target) => Some(p),
         _ => None,
+    })
+}
+
+/// Whether JS string `k` is `name`, without copying `k` when it is ASCII
+/// (every header, cookie and query-parameter name a browser sends).
+fn same_name(k: &JsString, name: &str) -> bool {
+    match k.as_str().variant() {
+        boa_engine::string::JsStrVariant::Latin1(bytes) if bytes.is_ascii() => {
+            bytes == name.as_bytes()
+        }
+        _ => super::rust_string(k) == name,
     }
 }
 

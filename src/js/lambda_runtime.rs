@@ -23,15 +23,13 @@
 //! the invocation deadline. The wall-clock timeout itself is enforced by the
 //! caller, which abandons a stuck engine (js-engine-notes §5).
 
-use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
 use std::rc::Rc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use boa_engine::builtins::object::OrdinaryObject;
 use boa_engine::builtins::promise::PromiseState;
-use boa_engine::job::{Job, JobExecutor, PromiseJob, SimpleJobExecutor};
+use boa_engine::job::{Job, PromiseJob};
 use boa_engine::object::builtins::{JsArray, JsArrayBuffer, JsPromise, JsUint8Array};
 use boa_engine::object::ObjectInitializer;
 use boa_engine::property::Attribute;
@@ -524,58 +522,13 @@ fn global_count(ctx: &mut Context) -> usize {
 pub(super) fn lambda_context() -> Result<Context, SourceError> {
     boa_engine::context::ContextBuilder::new()
         .instructions_remaining(usize::MAX)
-        .job_executor(Rc::new(PromiseJobs::default()))
+        .job_executor(Rc::new(super::jobs::PromiseJobs::default()))
         .build()
         .map_err(|e| SourceError {
             line: None,
             column: None,
             message: format!("embedded runtime failed to start: {e}"),
         })
-}
-
-/// The job queue of a Lambda context: promise jobs first in, first out, as
-/// boa's `SimpleJobExecutor` runs them, without its per-run machinery
-/// (futures, a clock read and timer-map split per round: ~4k instructions per
-/// `run_jobs` for one promise job). The jobs handlers never make here
-/// (timeouts, async and generic jobs, `FinalizationRegistry` clean-ups) are
-/// handed to a `SimpleJobExecutor`, run once the promise jobs are done.
-#[derive(Default)]
-struct PromiseJobs {
-    promise: RefCell<VecDeque<PromiseJob>>,
-    other: Rc<SimpleJobExecutor>,
-    /// Whether `other` was given a job since it last ran.
-    other_pending: Cell<bool>,
-}
-
-impl JobExecutor for PromiseJobs {
-    fn enqueue_job(self: Rc<Self>, job: Job, ctx: &mut Context) {
-        match job {
-            Job::PromiseJob(job) => self.promise.borrow_mut().push_back(job),
-            job => {
-                self.other_pending.set(true);
-                self.other.clone().enqueue_job(job, ctx);
-            }
-        }
-    }
-
-    fn run_jobs(self: Rc<Self>, ctx: &mut Context) -> JsResult<()> {
-        loop {
-            loop {
-                let Some(job) = self.promise.borrow_mut().pop_front() else {
-                    break;
-                };
-                if let Err(e) = job.call(ctx) {
-                    self.promise.borrow_mut().clear();
-                    return Err(e);
-                }
-            }
-            ctx.clear_kept_objects();
-            if !self.other_pending.replace(false) {
-                return Ok(());
-            }
-            self.other.clone().run_jobs(ctx)?;
-        }
-    }
 }
 
 /// Check that `source` compiles as a handler module (used at config load,
