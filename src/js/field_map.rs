@@ -84,13 +84,19 @@ fn field_object(field: &Field, ctx: &mut Context) -> JsResult<JsObject> {
     let fo = obj(ctx);
     put(&fo, js_string!("value"), s(&field.value));
     if let Some(mv) = &field.multi_value {
-        let arr = JsArray::new(ctx)?;
-        for v in mv {
-            let e = obj(ctx);
-            put(&e, js_string!("value"), s(v));
-            arr.push(e, ctx)?;
-        }
-        put(&fo, js_string!("multiValue"), arr);
+        let values: Vec<JsValue> = mv
+            .iter()
+            .map(|v| {
+                let e = obj(ctx);
+                put(&e, js_string!("value"), s(v));
+                e.into()
+            })
+            .collect();
+        put(
+            &fo,
+            js_string!("multiValue"),
+            JsArray::from_iter(values, ctx),
+        );
     }
     Ok(fo)
 }
@@ -101,14 +107,20 @@ fn cookie_object(cookie: &ResponseCookie, ctx: &mut Context) -> JsResult<JsObjec
     put(&co, js_string!("value"), s(&cookie.value));
     put(&co, js_string!("attributes"), s(&cookie.attributes));
     if let Some(mv) = &cookie.multi_value {
-        let arr = JsArray::new(ctx)?;
-        for v in mv {
-            let e = obj(ctx);
-            put(&e, js_string!("value"), s(&v.value));
-            put(&e, js_string!("attributes"), s(&v.attributes));
-            arr.push(e, ctx)?;
-        }
-        put(&co, js_string!("multiValue"), arr);
+        let values: Vec<JsValue> = mv
+            .iter()
+            .map(|v| {
+                let e = obj(ctx);
+                put(&e, js_string!("value"), s(&v.value));
+                put(&e, js_string!("attributes"), s(&v.attributes));
+                e.into()
+            })
+            .collect();
+        put(
+            &co,
+            js_string!("multiValue"),
+            JsArray::from_iter(values, ctx),
+        );
     }
     Ok(co)
 }
