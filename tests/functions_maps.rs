@@ -255,6 +255,28 @@ fn response_maps_match_plain_objects() {
     }
 }
 
+/// An entry's `value` and `multiValue` are read as `[[Get]]` reads them:
+/// inherited from a prototype other than `Object.prototype`, or through a
+/// getter (the result reader skips the walk only for plain literals).
+#[test]
+fn entry_fields_are_read_through_prototypes_and_getters() {
+    let r = same(
+        "var h = event.request.headers; \
+         var e = Object.create({multiValue: [{value: 'p1'}, {value: 'p2'}]}); e.value = 'p1'; h['x-proto'] = e; \
+         h['x-get'] = {get value() { return 'g'; }}; \
+         h['x-plain'] = {value: 'v'}; \
+         return event.request;",
+        &request_event(),
+    );
+    let headers = &r.output.unwrap()["request"]["headers"];
+    assert_eq!(
+        headers["x-proto"],
+        json!({"value": "p1", "multiValue": [{"value": "p1"}, {"value": "p2"}]})
+    );
+    assert_eq!(headers["x-get"], json!({"value": "g"}));
+    assert_eq!(headers["x-plain"], json!({"value": "v"}));
+}
+
 /// The one documented difference (README, CloudFront Functions fidelity):
 /// a map's property on the request is an accessor (enumerable, answering
 /// the same map on every read, keeping what is assigned).

@@ -4,6 +4,7 @@
 //! (`querystring`, `headers`, `cookies`) are built lazily and handed back
 //! without JS work where the function left them alone: see [`field_map`].
 
+use boa_engine::builtins::object::OrdinaryObject;
 use boa_engine::object::builtins::JsArray;
 use boa_engine::property::{PropertyDescriptor, PropertyKey};
 use boa_engine::{js_string, Context, JsObject, JsResult, JsString, JsValue};
@@ -132,10 +133,22 @@ fn keys(o: &JsObject, ctx: &mut Context) -> Result<Vec<(String, PropertyKey)>, R
 /// usual case: plain objects), anything else (accessors, inherited values,
 /// exotic objects such as proxies) through the full `[[Get]]`.
 fn get_key(o: &JsObject, key: &PropertyKey, ctx: &mut Context) -> Result<JsValue, ReadError> {
-    match super::own_data_value(o, key) {
-        Some(v) => Ok(v),
-        None => Ok(o.get(key.clone(), ctx)?),
+    if let Some(v) = super::own_data_value(o, key) {
+        return Ok(v);
     }
+    // Most entries are object literals without `multiValue`: when `o` is a
+    // plain object inheriting straight from `Object.prototype`, which the
+    // lockdown froze without any of the event's keys, `[[Get]]` would walk
+    // there to answer `undefined`.
+    let plain = o.is::<OrdinaryObject>()
+        && o.borrow().properties().get(key).is_none()
+        && o.prototype().is_some_and(|p| {
+            JsObject::equals(&p, &ctx.intrinsics().constructors().object().prototype())
+        });
+    if plain {
+        return Ok(JsValue::undefined());
+    }
+    Ok(o.get(key.clone(), ctx)?)
 }
 
 /// One `{value, multiValue?}` entry named `name` of map `what`.
