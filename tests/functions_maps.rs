@@ -275,6 +275,20 @@ fn entry_fields_are_read_through_prototypes_and_getters() {
     );
     assert_eq!(headers["x-get"], json!({"value": "g"}));
     assert_eq!(headers["x-plain"], json!({"value": "v"}));
+    // The result's own fields too.
+    let r = run(
+        "var res = Object.create({statusCode: 302, statusDescription: 'Found'}); \
+         res.headers = {location: {value: '/x'}}; return res;",
+        &request_event(),
+        false,
+    );
+    let out = r.output.unwrap();
+    assert_eq!(out["response"]["statusCode"], json!(302), "{out}");
+    assert_eq!(
+        out["response"]["statusDescription"],
+        json!("Found"),
+        "{out}"
+    );
 }
 
 /// The one documented difference (README, CloudFront Functions fidelity):

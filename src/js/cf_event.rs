@@ -96,7 +96,7 @@ fn invalid<T>(msg: impl Into<String>) -> Result<T, ReadError> {
 }
 
 fn get(o: &JsObject, k: JsString, ctx: &mut Context) -> Result<JsValue, ReadError> {
-    Ok(o.get(k, ctx)?)
+    get_key(o, &PropertyKey::from(k), ctx)
 }
 
 /// A header/cookie/query value: strings as-is; numbers and booleans are
@@ -136,10 +136,10 @@ fn get_key(o: &JsObject, key: &PropertyKey, ctx: &mut Context) -> Result<JsValue
     if let Some(v) = super::own_data_value(o, key) {
         return Ok(v);
     }
-    // Most entries are object literals without `multiValue`: when `o` is a
-    // plain object inheriting straight from `Object.prototype`, which the
-    // lockdown froze without any of the event's keys, `[[Get]]` would walk
-    // there to answer `undefined`.
+    // A missing key (an entry without `multiValue`, a response without
+    // `statusDescription`) of a plain object inheriting straight from
+    // `Object.prototype`, which the lockdown froze without any of the keys
+    // a result is read by: `[[Get]]` would walk there to answer `undefined`.
     let plain = o.is::<OrdinaryObject>()
         && o.borrow().properties().get(key).is_none()
         && o.prototype().is_some_and(|p| {
