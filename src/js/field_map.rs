@@ -172,6 +172,15 @@ impl Entry {
             Entry::Js(v) => v.clone(),
         })
     }
+
+    /// The entry's JS value, built on its first read and kept: from then on
+    /// the function may change it in place.
+    fn read(&mut self, ctx: &mut Context) -> JsResult<JsValue> {
+        if !matches!(self, Entry::Js(_)) {
+            *self = Entry::Js(self.to_js(ctx)?);
+        }
+        self.to_js(ctx)
+    }
 }
 
 type Entries = Vec<(String, Entry)>;
@@ -687,17 +696,9 @@ fn run_trap(trap: Trap, args: &[JsValue], ctx: &mut Context) -> JsResult<JsValue
         };
         let found = p.entries.iter_mut().find(|(n, _)| same_name(&k, n));
         return match (trap, found) {
-            (Trap::Get, Some((_, entry))) => {
-                // Building plain objects runs no native helper, so the state
-                // may stay borrowed while it does.
-                if !matches!(entry, Entry::Js(_)) {
-                    *entry = Entry::Js(entry.to_js(ctx)?);
-                }
-                Ok(match entry {
-                    Entry::Js(v) => v.clone(),
-                    _ => JsValue::undefined(),
-                })
-            }
+            // Building plain objects runs no native helper, so the state may
+            // stay borrowed while it does.
+            (Trap::Get, Some((_, entry))) => entry.read(ctx),
             (Trap::Has, Some(_)) => Ok(true.into()),
             (Trap::Set, Some((_, entry))) => {
                 *entry = Entry::Js(arg(args, 2));
@@ -797,13 +798,7 @@ fn entry_value(ctx: &mut Context, part: Part, name: &str) -> JsResult<Option<JsV
     let Some((_, entry)) = p.entries.iter_mut().find(|(n, _)| n == name) else {
         return Ok(None);
     };
-    if !matches!(entry, Entry::Js(_)) {
-        *entry = Entry::Js(entry.to_js(ctx)?);
-    }
-    Ok(match entry {
-        Entry::Js(v) => Some(v.clone()),
-        _ => None,
-    })
+    entry.read(ctx).map(Some)
 }
 
 /// Move every entry onto the target. The proxy's handler loses the realm's
