@@ -197,6 +197,24 @@ fn console_log_is_captured_and_capped() {
 }
 
 #[test]
+fn console_has_log_only() {
+    // Deployed functions use `!console.error` to tell CloudFront from Node.js.
+    for dialect in [Dialect::CloudFrontJs1, Dialect::CloudFrontJs2] {
+        let r = test::run(
+            &func(
+                "function handler(event) { console.log(Object.keys(console).join() + ' ' + typeof console.error + ' ' + typeof console.warn + ' ' + typeof console.info + ' ' + typeof console.debug); return event.request; }",
+                dialect,
+            ),
+            &request_event(),
+        );
+        assert_eq!(
+            r.logs,
+            vec!["log undefined undefined undefined undefined".to_owned()]
+        );
+    }
+}
+
+#[test]
 fn console_log_of_event_objects_shows_their_fields() {
     // Logging the whole request (or one of its maps) is common when debugging;
     // the lazily built maps must show their entries, methods are left out.
@@ -1286,4 +1304,33 @@ fn test_results_report_what_the_edge_would_reject() {
     );
     let r = test::run(&f, &response_event());
     assert!(!r.succeeded(), "{r:?}");
+}
+
+/// The edge hides disallowed headers from functions (spec §3.3); a test
+/// event may still carry one, and passing it back unchanged is no addition.
+#[test]
+fn a_disallowed_header_in_a_test_event_may_pass_through_unchanged() {
+    let event = Event::from_json(
+        &json!({
+            "version": "1.0",
+            "context": {"eventType": "viewer-request"},
+            "viewer": {"ip": "1.2.3.4"},
+            "request": {"method": "GET", "uri": "/ws", "querystring": {}, "cookies": {},
+                        "headers": {"host": {"value": "example.com"}, "upgrade": {"value": "websocket"}}}
+        }),
+        None,
+    )
+    .unwrap();
+    let f = func(
+        "function handler(event) { return event.request; }",
+        Dialect::CloudFrontJs2,
+    );
+    let r = test::run(&f, &event);
+    assert!(r.succeeded() && r.edge_error.is_none(), "{r:?}");
+    let f = func(
+        "function handler(event) { event.request.headers.upgrade = {value: 'h2c'}; return event.request; }",
+        Dialect::CloudFrontJs2,
+    );
+    let r = test::run(&f, &event);
+    assert!(r.edge_error.is_some(), "{r:?}");
 }
