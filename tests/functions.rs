@@ -1334,3 +1334,51 @@ fn a_disallowed_header_in_a_test_event_may_pass_through_unchanged() {
     let r = test::run(&f, &event);
     assert!(r.edge_error.is_some(), "{r:?}");
 }
+
+/// JSON nests at most 31 levels, as njs's (its NJS_JSON_MAX_DEPTH of 32
+/// includes a wrapper); deeper values, cycles and deeply nested arrays get
+/// an error, never a native stack overflow (which would abort the process).
+/// Run on a thread with the proxy workers' stack.
+#[test]
+fn deep_nesting_is_an_error_not_a_crash() {
+    std::thread::Builder::new()
+        .stack_size(cfedge::js::JS_THREAD_STACK_BYTES)
+        .spawn(|| {
+            let probe = "(function () {
+                function text(n) { return '['.repeat(n) + ']'.repeat(n); }
+                function deep(n) { var v = []; for (var i = 0; i < n; i++) v = [v]; return v; } // n + 1 levels
+                function t(f) { try { f(); return 'ok'; } catch (e) { return e.name + ': ' + e.message; } }
+                var cyc = {a: [1]}; cyc.a.push(cyc);
+                return [t(function () { JSON.parse(text(31)); }), t(function () { JSON.parse(text(32)); }),
+                        t(function () { JSON.parse(text(1000)); }),
+                        t(function () { JSON.stringify(deep(30)); }), t(function () { JSON.stringify(deep(31)); }),
+                        t(function () { JSON.stringify(deep(30000)); }), t(function () { JSON.stringify(cyc); }),
+                        Object.is(JSON.parse('-0'), -0), JSON.parse('{\"a\":[1,{\"b\":2}]}', function (k, v) { return v === 2 ? 3 : v; }).a[1].b];
+            })()";
+            let too_deep = "TypeError: Nested too deep or a cyclic structure";
+            for v in [eval2(probe), eval1(probe)] {
+                assert_eq!(v[0], "ok");
+                assert_eq!(v[1], "SyntaxError: Nested too deep");
+                assert!(v[2].as_str().unwrap().starts_with("SyntaxError"), "{v}");
+                assert_eq!(v[3], "ok");
+                assert_eq!(v[4], too_deep);
+                assert_eq!(v[5], too_deep);
+                assert_eq!(v[6], too_deep);
+                assert_eq!(v[7], true);
+                assert_eq!(v[8], 3);
+            }
+            // console.log of such a value logs its string form.
+            let r = run2("function handler(event) { var v = {}; for (var i = 0; i < 30000; i++) v = {a: v}; console.log(v); return event.request; }");
+            assert_eq!(r.logs, vec!["[object Object]".to_owned()], "{r:?}");
+            // Nested arrays joined by recursion: stopped, and the next invocation runs.
+            let f = func(
+                "function handler(event) { var v = []; for (var i = 0; i < 30000; i++) v = [v]; return {statusCode: 200, body: String(v)}; }",
+                Dialect::CloudFrontJs2,
+            );
+            assert!(!test::run(&f, &request_event()).succeeded());
+            assert_eq!(eval2("String([[1, [2]], 3])"), "1,2,3");
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+}

@@ -603,3 +603,72 @@ fn a_missing_node_binary_is_a_config_error() {
     let e = LambdaFunction::start(spec).unwrap_err().to_string();
     assert!(e.contains("lambdas.n") && e.contains("Node.js"), "{e}");
 }
+
+/// Deep JSON and nested arrays, which boa handles by recursion on the native
+/// stack (a stack overflow would abort the process): Node.js's answers in
+/// both runtimes, and the worker survives what it cannot answer.
+#[tokio::test]
+async fn deep_nesting_gets_node_answers_not_a_crash() {
+    let src = r#"exports.handler = async (event) => {
+        const r = event.Records[0].cf.request;
+        const text = (n) => '['.repeat(n) + ']'.repeat(n);
+        const deep = (n) => { let v = []; for (let i = 0; i < n; i++) v = [v]; return v; };
+        const t = (f) => { try { f(); return 'ok'; } catch (e) { return e.name; } };
+        const cyc = { a: [1] }; cyc.a.push(cyc);
+        const out = [t(() => JSON.parse(text(127))), t(() => JSON.stringify(deep(1000))),
+                     t(() => JSON.stringify(deep(100000))), t(() => JSON.stringify(cyc))];
+        r.headers['x-out'] = [{ value: out.join() }];
+        return r;
+    };"#;
+    for rt in RUNTIMES {
+        let (_d, f) = function(src, rt, |_| {});
+        let c = continued(f.viewer_request(&cx(), &request(), None).await);
+        assert_eq!(
+            c.request.headers["x-out"], "ok,ok,RangeError,TypeError",
+            "{rt:?}"
+        );
+    }
+    // Nested arrays joined by recursion: an error for this invocation only.
+    let src = r#"exports.handler = async (event) => {
+        const r = event.Records[0].cf.request;
+        let v = [];
+        if (r.uri === '/deep') for (let i = 0; i < 100000; i++) v = [v];
+        r.headers['x-out'] = [{ value: String(v).length + '' }];
+        return r;
+    };"#;
+    let (_d, f) = function(src, RuntimeKind::Embedded, |_| {});
+    let mut deep = request();
+    deep.uri = "/deep".into();
+    assert!(f.viewer_request(&cx(), &deep, None).await.is_err());
+    let c = continued(f.viewer_request(&cx(), &request(), None).await);
+    assert_eq!(c.request.headers["x-out"], "0");
+}
+
+/// Node.js built-ins that real handlers lean on, answered as Node.js does
+/// (the `nodejs` runtime checks the expectation against Node itself).
+#[tokio::test]
+async fn querystring_url_and_module_globals_match_node() {
+    let src = r#"const qs = require('querystring'); const url = require('url');
+    exports.handler = async (event) => {
+        const r = event.Records[0].cf.request;
+        const out = [qs.stringify({ q: "don't!", s: '(p)*~', u: 'é ü' }),
+                     JSON.stringify(qs.parse('q=%E0%A4%A&r=%zz%41+b&s=%C3%A9')),
+                     url.format({ pathname: '/p', search: 'a=1' }), url.format({ pathname: '/p', search: '?b=2' }),
+                     typeof __dirname, typeof __filename];
+        r.headers['x-out'] = [{ value: encodeURIComponent(out.join(' | ')) }];
+        return r;
+    };"#;
+    for rt in RUNTIMES {
+        let (_d, f) = function(src, rt, |_| {});
+        let c = continued(f.viewer_request(&cx(), &request(), None).await);
+        let out = c.request.headers["x-out"].to_str().unwrap();
+        let out = percent_encoding::percent_decode_str(out)
+            .decode_utf8()
+            .unwrap();
+        assert_eq!(
+            out,
+            "q=don't!&s=(p)*~&u=%C3%A9%20%C3%BC | {\"q\":\"\u{fffd}%A\",\"r\":\"%zzA b\",\"s\":\"é\"} | /p?a=1 | /p?b=2 | string | string",
+            "{rt:?}"
+        );
+    }
+}

@@ -37,6 +37,8 @@ pub fn run(args: Args) -> ExitCode {
     rt.enable_all();
     // Drop each worker's JavaScript engine before the thread exits (js::engine docs).
     rt.on_thread_stop(crate::js::release_thread_engine);
+    // Workers run CloudFront Functions inline (js::nesting docs).
+    rt.thread_stack_size(crate::js::JS_THREAD_STACK_BYTES);
     if let Some(w) = config.server.workers {
         rt.worker_threads(w);
     }

@@ -55,7 +55,7 @@ use boa_engine::{
 };
 
 use super::{
-    cf_event, field_map, natives, Dialect, EdgeLocation, FunctionCode, InvocationReport,
+    cf_event, field_map, natives, nesting, Dialect, EdgeLocation, FunctionCode, InvocationReport,
     InvokeOptions,
 };
 use crate::cloudfront_functions::event::{Event, EventType};
@@ -266,6 +266,7 @@ impl Engine {
             let ctx = &mut self.ctx;
             // Lockdown needs unlimited loops; the limits apply to functions only.
             ctx.runtime_limits_mut().set_loop_iteration_limit(u64::MAX);
+            nesting::install(ctx, nesting::CLOUDFRONT)?;
             let helpers = natives::helpers(ctx);
             let prelude = ctx.eval(Source::from_bytes(include_str!("prelude.js")))?;
             let prelude = prelude

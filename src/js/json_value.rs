@@ -1,7 +1,7 @@
 //! JSON values into JS and back with boa's object API (js-engine-notes §3):
 //! the same values as boa's `JsValue::from_json` / `JsValue::to_json`, at a
 //! fraction of the cost. Used for the Lambda@Edge event and result, and for
-//! the CloudFront Functions `JSON.parse` fast path (`natives::n_json_parse`).
+//! both runtimes' `JSON.parse` (`nesting`).
 //!
 //! - objects are created on the context's root *shared* shape and filled with
 //!   `insert_property`, so every event of one shape reuses the same shape
@@ -28,6 +28,15 @@ use boa_engine::{
     js_string, Context, JsNativeError, JsObject, JsResult, JsString, JsValue, JsVariant,
 };
 use serde_json::{Map, Value};
+
+/// How deeply `json` nests arrays and objects (a scalar is 0).
+pub fn depth(json: &Value) -> usize {
+    match json {
+        Value::Array(items) => 1 + items.iter().map(depth).max().unwrap_or(0),
+        Value::Object(map) => 1 + map.values().map(depth).max().unwrap_or(0),
+        _ => 0,
+    }
+}
 
 /// Build the JS value of `json`.
 pub fn to_js(json: &Value, ctx: &mut Context) -> JsValue {

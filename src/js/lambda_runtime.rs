@@ -317,8 +317,8 @@ impl LambdaEngine {
             .runtime_limits_mut()
             .set_recursion_limit(RECURSION_LIMIT);
         let natives = natives(&mut context);
-        let runtime = context
-            .eval(Source::from_bytes(PRELUDE))
+        let runtime = super::nesting::install(&mut context, super::nesting::NODE)
+            .and_then(|()| context.eval(Source::from_bytes(PRELUDE)))
             .and_then(|p| call_fn(&p, &[natives.into()], &mut context))
             .and_then(|p| Runtime::new(&p, &mut context))
             .map_err(|e| SourceError {

@@ -14,6 +14,7 @@ mod jobs;
 mod json_value;
 pub mod lambda_runtime;
 mod natives;
+mod nesting;
 pub mod source;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -25,6 +26,7 @@ pub use engine::{
     LOOP_ITERATION_LIMIT, RECURSION_LIMIT,
 };
 pub use natives::MAX_LOG_BYTES;
+pub use nesting::JS_THREAD_STACK_BYTES;
 
 use crate::cloudfront_functions::event::{Event, Output};
 use crate::cloudfront_functions::kvs::KeyValueStore;

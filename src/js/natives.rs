@@ -599,23 +599,6 @@ pub fn raw_query_string(_: &JsValue, _: &[JsValue], ctx: &mut Context) -> JsResu
 }
 
 /// The native helper object handed to `prelude.js`.
-/// `JSON.parse(text)` without a reviver, through serde_json: boa's own
-/// `JSON.parse` runs its whole JavaScript parser (about a tenth of a JWT
-/// check's time). Answers `undefined` (never a JSON value) when serde_json
-/// refuses the text or could lose something boa keeps (`-0`, numbers out of
-/// f64 range, lone surrogates, deep nesting): the prelude then calls boa's
-/// parse, which gives the result or the SyntaxError.
-fn n_json_parse(_: &JsValue, args: &[JsValue], ctx: &mut Context) -> JsResult<JsValue> {
-    let text = super::rust_string(&arg(args, 0).to_string(ctx)?);
-    if text.contains("-0") || text.contains('\u{fffd}') {
-        return Ok(JsValue::undefined());
-    }
-    match serde_json::from_str::<serde_json::Value>(&text) {
-        Ok(v) => Ok(super::json_value::to_js(&v, ctx)),
-        Err(_) => Ok(JsValue::undefined()),
-    }
-}
-
 pub fn helpers(ctx: &mut Context) -> JsObject {
     type F = fn(&JsValue, &[JsValue], &mut Context) -> JsResult<JsValue>;
     let list: &[(&str, F, usize)] = &[
@@ -641,7 +624,6 @@ pub fn helpers(ctx: &mut Context) -> JsObject {
         ("logCustomData", n_log_custom_data, 1),
         ("nondeterministic", n_nondeterministic, 0),
         ("edgeLocation", n_edge_location, 0),
-        ("jsonParse", n_json_parse, 1),
     ];
     let mut init = ObjectInitializer::new(ctx);
     for (name, f, len) in list {

@@ -5,21 +5,6 @@
 // Called as (N, V2): N = native helpers, V2 = true for cloudfront-js-2.0.
 (function (N, V2) {
   'use strict';
-  // JSON.parse: the native fast path (serde_json), boa's own parse for a
-  // reviver and for anything the fast path declines (see natives.rs).
-  (function () {
-    var slowParse = JSON.parse, fastParse = N.jsonParse;
-    var methods = {
-      parse(text, reviver) {
-        if (reviver === undefined) {
-          var v = fastParse(text);
-          if (v !== undefined) return v;
-        }
-        return reviver === undefined ? slowParse(text) : slowParse(text, reviver);
-      }
-    };
-    Object.defineProperty(JSON, 'parse', { value: methods.parse, writable: true, enumerable: false, configurable: true });
-  })();
   // Math.random: the engine's own, noting that the invocation's result is
   // not a function of its event (see cloudfront_functions/memo.rs).
   (function () {

@@ -440,6 +440,7 @@ fn spawn_worker(shared: &Arc<Shared>) -> std::io::Result<()> {
     let shared = shared.clone();
     std::thread::Builder::new()
         .name(format!("lambda-{}", shared.name))
+        .stack_size(crate::js::JS_THREAD_STACK_BYTES)
         .spawn(move || worker(&shared))
         .map(|_| ())
 }

@@ -1,0 +1,158 @@
+//! Nesting bounds for the engine's natively recursive built-ins.
+//!
+//! boa's `JSON.parse` (its script parser), `JSON.stringify` and
+//! `Array.prototype.join` (through each element's `toString`) recurse on the
+//! thread's native stack, one or more frames per level of nesting, and a
+//! native stack overflow aborts the whole process. No runtime limit of boa's
+//! sees that recursion, so each runtime installs, in every realm,
+//! `nesting.js`:
+//!
+//! - `JSON.parse` parses with serde_json (whose own limit is 128 levels) and
+//!   then applies the runtime's depth limit; boa's parse only applies a
+//!   reviver to a text this one accepted. It is also several times faster
+//!   than boa's (about a tenth of a JWT check's time).
+//! - `JSON.stringify` first walks the value's own data properties (no
+//!   getter, proxy trap or `toJSON` runs) and refuses one nested past the
+//!   limit, or cyclic, with the runtime's error.
+//! - `Array.prototype.toString` gets a JavaScript frame, so nested arrays
+//!   count against boa's recursion limit (`RECURSION_LIMIT` of each runtime).
+//!
+//! What getters, proxies, `toJSON` or a replacer produce is not counted, nor
+//! are long prototype or proxy chains (boa's property lookup recurses along
+//! them); reaching the end of the stack through those takes tens of
+//! thousands of levels built on purpose. The threads that run JavaScript get
+//! [`JS_THREAD_STACK_BYTES`] of stack for that margin.
+
+use boa_engine::object::builtins::JsArray;
+use boa_engine::{
+    js_string, Context, JsError, JsNativeError, JsObject, JsResult, JsValue, NativeFunction, Source,
+};
+
+use super::json_value;
+
+/// Stack for every thread that runs JavaScript (proxy workers, Lambda@Edge
+/// workers): address space reserved, touched only as deep as code goes.
+pub const JS_THREAD_STACK_BYTES: usize = 32 * 1024 * 1024;
+
+/// A runtime's JSON rules.
+#[derive(Debug, Clone, Copy)]
+pub struct Rules {
+    /// Deepest nesting of arrays and objects `JSON.parse` and
+    /// `JSON.stringify` accept.
+    pub max_depth: usize,
+    /// The message of the SyntaxError `JSON.parse` throws past `max_depth`.
+    pub parse_too_deep: &'static str,
+    /// The error (constructor name, message) `JSON.stringify` throws past `max_depth`.
+    pub stringify_too_deep: (&'static str, &'static str),
+    /// The error `JSON.stringify` throws on a cycle.
+    pub stringify_cycle: (&'static str, &'static str),
+}
+
+/// CloudFront Functions: njs's `NJS_JSON_MAX_DEPTH` is 32 levels, one of
+/// which its `JSON.stringify` spends on a wrapper object, so 31; njs's error
+/// texts. It also keeps boa's JSON code far from the end of any stack.
+pub const CLOUDFRONT: Rules = Rules {
+    max_depth: 31,
+    parse_too_deep: "Nested too deep",
+    stringify_too_deep: ("TypeError", "Nested too deep or a cyclic structure"),
+    stringify_cycle: ("TypeError", "Nested too deep or a cyclic structure"),
+};
+
+/// Lambda@Edge (Node.js): V8 parses any depth (here serde_json's 128
+/// levels) and stringifies until its stack runs out, with a RangeError;
+/// 5,000 levels is within [`JS_THREAD_STACK_BYTES`] for boa.
+pub const NODE: Rules = Rules {
+    max_depth: 5_000,
+    parse_too_deep: "Nested too deep",
+    stringify_too_deep: ("RangeError", "Maximum call stack size exceeded"),
+    stringify_cycle: ("TypeError", "Converting circular structure to JSON"),
+};
+
+/// Install `nesting.js` in the current realm.
+pub fn install(ctx: &mut Context, rules: Rules) -> JsResult<()> {
+    let script = ctx.eval(Source::from_bytes(include_str!("nesting.js")))?;
+    let script = script
+        .as_callable()
+        .ok_or_else(|| JsNativeError::typ().with_message("nesting.js is not a function"))?;
+    let parse = NativeFunction::from_copy_closure(move |_, args, ctx| parse(args, rules, ctx))
+        .to_js_function(ctx.realm());
+    let nesting = NativeFunction::from_copy_closure(move |_, args, ctx| {
+        let value = args.first().cloned().unwrap_or_default();
+        Ok(JsValue::new(nesting(&value, rules.max_depth, ctx)? as i32))
+    })
+    .to_js_function(ctx.realm());
+    let global = ctx.global_object();
+    let error = |(name, message): (&str, &str), ctx: &mut Context| -> JsResult<JsValue> {
+        let ctor = global.get(js_string!(name), ctx)?;
+        Ok(JsArray::from_iter([ctor, js_string!(message).into()], ctx).into())
+    };
+    let errors = JsObject::with_object_proto(ctx.intrinsics());
+    let deep = error(rules.stringify_too_deep, ctx)?;
+    errors.set(js_string!("deep"), deep, false, ctx)?;
+    let cycle = error(rules.stringify_cycle, ctx)?;
+    errors.set(js_string!("cycle"), cycle, false, ctx)?;
+    script.call(
+        &JsValue::undefined(),
+        &[parse.into(), nesting.into(), errors.into()],
+        ctx,
+    )?;
+    Ok(())
+}
+
+fn syntax_error(message: String) -> JsError {
+    JsNativeError::syntax().with_message(message).into()
+}
+
+/// `JSON.parse(text)` without a reviver. The SyntaxError texts are
+/// serde_json's, as boa's are (boa validates with serde_json too). Not
+/// JavaScript: a number beyond the f64 range (`1e400`) is refused where
+/// JavaScript answers `Infinity`, as boa refuses it.
+fn parse(args: &[JsValue], rules: Rules, ctx: &mut Context) -> JsResult<JsValue> {
+    let text = args
+        .first()
+        .cloned()
+        .unwrap_or_default()
+        .to_string(ctx)?
+        .to_std_string()
+        .map_err(|e| syntax_error(e.to_string()))?;
+    let value = serde_json::from_str::<serde_json::Value>(&text)
+        .map_err(|e| syntax_error(e.to_string()))?;
+    if json_value::depth(&value) > rules.max_depth {
+        return Err(syntax_error(rules.parse_too_deep.to_owned()));
+    }
+    Ok(json_value::to_js(&value, ctx))
+}
+
+/// 0 when `value` nests at most `max_depth` levels, 1 when deeper, 2 when
+/// it is cyclic. Reads own data properties of ordinary objects and arrays
+/// only (proxies and functions are leaves), without recursion.
+fn nesting(value: &JsValue, max_depth: usize, ctx: &mut Context) -> JsResult<u8> {
+    let Some(root) = value.as_object() else {
+        return Ok(0);
+    };
+    // Depth-first, keeping the path from the root: past `max_depth`, an
+    // object met twice on it means a cycle.
+    let mut path: Vec<JsObject> = Vec::new();
+    let mut pending: Vec<(JsObject, usize)> = vec![(root.clone(), 1)];
+    while let Some((o, depth)) = pending.pop() {
+        if o.is_callable() || o.is::<boa_engine::builtins::proxy::Proxy>() {
+            continue;
+        }
+        path.truncate(depth - 1);
+        if depth > max_depth {
+            let cyclic = path.iter().any(|p| JsObject::equals(p, &o))
+                || path
+                    .iter()
+                    .enumerate()
+                    .any(|(i, p)| path[i + 1..].iter().any(|q| JsObject::equals(p, q)));
+            return Ok(if cyclic { 2 } else { 1 });
+        }
+        path.push(o.clone());
+        for key in o.own_property_keys(ctx)? {
+            if let Some(child) = super::own_data_value(&o, &key).and_then(|v| v.as_object()) {
+                pending.push((child, depth + 1));
+            }
+        }
+    }
+    Ok(0)
+}
