@@ -208,12 +208,19 @@
   function output(u8, enc) { const b = Buffer._wrap(u8); return enc ? b.toString(enc) : b; }
 
   // === querystring ===
+  // As Node.js: where decodeURIComponent fails, each run of valid %XX
+  // escapes is decoded as UTF-8 bytes (U+FFFD where they are not UTF-8) and
+  // the rest is kept.
   function qsUnescape(s) {
     const t = s.replace(/\+/g, ' ');
-    try { return decodeURIComponent(t); } catch (e) { return t; }
+    try { return decodeURIComponent(t); } catch (e) {
+      return t.replace(/(?:%[0-9a-fA-F]{2})+/g, (run) => native.utf8Decode(
+        Uint8Array.from(run.match(/%[0-9a-fA-F]{2}/g), (x) => parseInt(x.slice(1), 16))));
+    }
   }
+  // Node.js leaves the same characters unescaped as encodeURIComponent.
   function qsEscape(s) {
-    return encodeURIComponent(s).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
+    return encodeURIComponent(typeof s === 'string' ? s : String(s));
   }
   function stringifyPrimitive(v) {
     if (typeof v === 'string') return v;
@@ -396,6 +403,7 @@
       const host = o.host || (o.hostname ? o.hostname + (o.port ? ':' + o.port : '') : '');
       let search = o.search || '';
       if (!search && o.query && typeof o.query === 'object') { const q = querystring.stringify(o.query); if (q) search = '?' + q; }
+      if (search && search[0] !== '?') search = '?' + search;
       return proto + (host ? '//' + (o.auth ? o.auth + '@' : '') + host : '') + (o.pathname || '') + search + (o.hash || '');
     },
   };
@@ -575,7 +583,8 @@
     }
     return process;
   };
-  const scope = { require, console, setTimeout, clearTimeout, setInterval, clearInterval: clearTimeout, setImmediate, Buffer, URL, URLSearchParams, TextEncoder, TextDecoder, atob, btoa, global: globalThis, queueMicrotask };
+  const scope = { require, console, setTimeout, clearTimeout, setInterval, clearInterval: clearTimeout, setImmediate, Buffer, URL, URLSearchParams, TextEncoder, TextDecoder, atob, btoa, global: globalThis, queueMicrotask,
+    __dirname: '/var/task', __filename: '/var/task/index.js' };
   function start(module, handlerName, event, st, context, functionName) {
     try {
       const exp = module.exports;

@@ -59,7 +59,7 @@ const LAZY_MODULES: &[(&str, &str)] = &[
 /// `process` per invocation, the others from the prelude's `scope`.
 const FACTORY_PARAMS: &str = "require, module, exports, console, setTimeout, clearTimeout, \
 setInterval, clearInterval, setImmediate, Buffer, URL, URLSearchParams, TextEncoder, TextDecoder, \
-atob, btoa, process, global, queueMicrotask";
+atob, btoa, process, global, queueMicrotask, __dirname, __filename";
 
 /// Loop iterations per call frame before boa stops the script (uncatchable).
 /// About 0.1–1 s of a tight loop: generous for real work, bounded for `while(true){}`.
