@@ -285,6 +285,18 @@ fn generated_response(event: EventType, v: &Value) -> Result<GeneratedResponse, 
             "the generated response sets the disallowed header {n}"
         )));
     }
+    // The event's read-only headers (`Content-Length`, `Transfer-Encoding`,
+    // `Via`...) count as added: CloudFront answers a generated response with
+    // `Content-Length` with its read-only-header 502 (opennextjs-aws#427,
+    // mangum#262); the edge frames generated bodies itself.
+    if let Some((n, _)) = headers
+        .iter()
+        .find(|(n, _)| is_read_only(event, n.as_str()))
+    {
+        return Err(invalid(format!(
+            "the generated response sets the read-only header {n}"
+        )));
+    }
     let (body_text, body) = match v.get("body") {
         None | Some(Value::Null) => ("", Bytes::new()),
         Some(Value::String(s)) => (
@@ -316,10 +328,6 @@ fn generated_response(event: EventType, v: &Value) -> Result<GeneratedResponse, 
     }
     let mut map = HeaderMap::new();
     for (name, value) in headers {
-        // The edge computes the framing of generated responses itself.
-        if name == http::header::CONTENT_LENGTH || name == http::header::TRANSFER_ENCODING {
-            continue;
-        }
         map.append(name, header_value(&value)?);
     }
     Ok(GeneratedResponse {
@@ -894,6 +902,19 @@ mod tests {
             (
                 EventType::OriginRequest,
                 json!({"status": "200", "body": "x".repeat(1024 * 1024 + 1)}),
+            ),
+            // Read-only headers of the event, as if added.
+            (
+                EventType::OriginRequest,
+                json!({"status": "200", "body": "{}", "headers": {"content-length": [{"value": "2"}]}}),
+            ),
+            (
+                EventType::ViewerRequest,
+                json!({"status": "200", "headers": {"transfer-encoding": [{"value": "chunked"}]}}),
+            ),
+            (
+                EventType::ViewerRequest,
+                json!({"status": "200", "headers": {"via": [{"value": "1.1 me"}]}}),
             ),
         ] {
             err(request_result(event, &request(), &v));
