@@ -541,18 +541,19 @@ pub fn check_source(source: &str) -> Result<(), SourceError> {
 /// Rewrite the ES module forms Lambda handlers use (`import ... from`,
 /// `export const|let|var|function|async function|default|{ ... }`) into
 /// CommonJS, line for line, so `index.mjs`-style handlers run in the embedded
-/// runtime with their own line numbers. Anything else is left alone.
+/// runtime with their own line numbers (a statement's trailing `;` is
+/// optional, its line end is kept). Anything else is left alone.
 pub fn esm_to_commonjs(source: &str) -> std::borrow::Cow<'_, str> {
     static PATTERNS: std::sync::OnceLock<Option<[regex::Regex; 7]>> = std::sync::OnceLock::new();
     let Some(p) = PATTERNS.get_or_init(|| {
         let r = |s: &str| regex::Regex::new(s).ok();
         Some([
             // import * as X from 'm'
-            r(r#"(?m)^(\s*)import\s+\*\s+as\s+([\w$]+)\s+from\s+(['"][^'"]+['"])\s*;?"#)?,
+            r(r#"(?m)^(\s*)import\s+\*\s+as\s+([\w$]+)\s+from\s+(['"][^'"]+['"])[ \t]*;?"#)?,
             // import X, { a, b as c } from 'm'   /   import { a, b as c } from 'm'
-            r(r#"(?m)^(\s*)import\s+(?:([\w$]+)\s*,\s*)?\{([^}]*)\}\s*from\s+(['"][^'"]+['"])\s*;?"#)?,
+            r(r#"(?m)^(\s*)import\s+(?:([\w$]+)\s*,\s*)?\{([^}]*)\}\s*from\s+(['"][^'"]+['"])[ \t]*;?"#)?,
             // import X from 'm'
-            r(r#"(?m)^(\s*)import\s+([\w$]+)\s+from\s+(['"][^'"]+['"])\s*;?"#)?,
+            r(r#"(?m)^(\s*)import\s+([\w$]+)\s+from\s+(['"][^'"]+['"])[ \t]*;?"#)?,
             // export const|let|var NAME
             r(r"(?m)^(\s*)export\s+(const|let|var)\s+([\w$]+)")?,
             // export [async] function NAME
@@ -560,7 +561,7 @@ pub fn esm_to_commonjs(source: &str) -> std::borrow::Cow<'_, str> {
             // export default
             r(r"(?m)^(\s*)export\s+default\s+")?,
             // export { a, b as c };
-            r(r"(?m)^(\s*)export\s*\{([^}]*)\}\s*;?")?,
+            r(r"(?m)^(\s*)export\s*\{([^}]*)\}[ \t]*;?")?,
         ])
     }) else {
         return std::borrow::Cow::Borrowed(source);
@@ -1847,6 +1848,7 @@ mod tests {
             "import crypto from 'crypto';\nexport const handler = async (e) => crypto.createHash('md5').update('abc').digest('hex');",
             "import { createHash as h } from 'node:crypto';\nexport async function handler(e) { return h('md5').update('abc').digest('hex'); }",
             "import * as c from 'crypto';\nconst handler = async () => c.createHash('md5').update('abc').digest('hex');\nexport { handler };",
+            "import * as c from \"crypto\"\nimport { createHash } from 'crypto'\nexport const handler = async () => createHash('md5').update('abc').digest('hex')\nexport { c }",
             "import qs from 'querystring';\nexport default { handler: async () => require('crypto').createHash('md5').update('abc').digest('hex') };",
         ] {
             match run(src, json!({})).outcome {
