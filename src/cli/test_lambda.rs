@@ -110,7 +110,7 @@ pub async fn run_event(function: &LambdaFunction, event: &Value) -> Result<Repor
                         c.querystring
                     );
                     if let Some(o) = &c.origin {
-                        s.push_str(&format!("; origin changed: {o:?}"));
+                        s.push_str(&format!("; origin changed to {o}"));
                     }
                     if let Some(b) = &c.body {
                         s.push_str(&format!("; body replaced ({} bytes)", b.len()));

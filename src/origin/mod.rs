@@ -73,6 +73,41 @@ impl OriginOverride {
     }
 }
 
+/// A one-line summary, for `test-lambda`: `origin "b"`, `https://x.example:443/base`
+/// (inherited parts as `…`), `group [<a>, <b>] failing over on 500, 502`.
+impl std::fmt::Display for OriginOverride {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            OriginOverride::ById { origin_id, .. } => write!(f, "origin \"{origin_id}\""),
+            OriginOverride::Custom(o) => {
+                let scheme = match o.https {
+                    Some(true) => "https",
+                    Some(false) => "http",
+                    None => "…",
+                };
+                write!(f, "{scheme}://{}", o.domain_name.as_deref().unwrap_or("…"))?;
+                if let Some(port) = o.port {
+                    write!(f, ":{port}")?;
+                }
+                write!(f, "{}", o.origin_path.as_deref().unwrap_or(""))
+            }
+            OriginOverride::Group {
+                members,
+                failover_status_codes,
+            } => {
+                let codes: Vec<String> = failover_status_codes.iter().map(u16::to_string).collect();
+                write!(
+                    f,
+                    "group [{}, {}] failing over on {}",
+                    members[0],
+                    members[1],
+                    codes.join(", ")
+                )
+            }
+        }
+    }
+}
+
 /// Origin settings given by a function; `None` inherits.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AdHocOrigin {
@@ -498,5 +533,36 @@ async fn head_within<F: std::future::Future>(
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origin_changes_read_as_one_line() {
+        let custom = OriginOverride::Custom(AdHocOrigin {
+            domain_name: Some("b.example".into()),
+            port: Some(8443),
+            https: Some(true),
+            origin_path: Some("/v2".into()),
+            ..AdHocOrigin::default()
+        });
+        assert_eq!(custom.to_string(), "https://b.example:8443/v2");
+        let by_id = OriginOverride::ById {
+            origin_id: "a".into(),
+            host_header: None,
+        };
+        let group = OriginOverride::Group {
+            members: Box::new([by_id, custom]),
+            failover_status_codes: vec![500, 502],
+        };
+        assert_eq!(
+            group.to_string(),
+            "group [origin \"a\", https://b.example:8443/v2] failing over on 500, 502"
+        );
+        let inherited = OriginOverride::Custom(AdHocOrigin::default());
+        assert_eq!(inherited.to_string(), "…://…");
     }
 }
