@@ -57,7 +57,21 @@ pub fn execute(args: &Args) -> Result<TestResult, String> {
     });
     let event = test::parse_event(&text, event_type)
         .map_err(|e| format!("{}: {e}", args.event.display()))?;
-    Ok(test::run(&func, &event))
+    // On a thread with the stack `serve` gives JavaScript (js::nesting docs),
+    // so deep recursion ends here as it would at the edge.
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("test-function".into())
+            .stack_size(crate::js::JS_THREAD_STACK_BYTES)
+            .spawn_scoped(scope, || {
+                let result = test::run(&func, &event);
+                crate::js::release_thread_engine();
+                result
+            })
+            .map_err(|e| format!("cannot start the function's thread: {e}"))?
+            .join()
+            .map_err(|_| "the function's thread panicked".to_owned())
+    })
 }
 
 fn load_function(args: &Args) -> Result<Arc<CloudFrontFunction>, String> {
