@@ -135,6 +135,31 @@ async fn generated_response_at_viewer_request() {
     }
 }
 
+/// A result is read as `JSON.stringify` reads it (as the Node.js runtime
+/// hands it over): getters are read, `toJSON` (a `Date`) applies, symbol keys
+/// and non-enumerable properties are left out.
+#[tokio::test]
+async fn results_are_read_as_json_stringify_reads_them() {
+    let src = r#"exports.handler = async () => {
+        const r = { get status() { return '302'; }, [Symbol('trace')]: 1,
+            headers: { location: [{ key: 'Location', value: 'https://x.example/' }],
+                       expires: [{ key: 'Expires', value: new Date(0) }] } };
+        Object.defineProperty(r, 'body', { value: 'hidden', enumerable: false });
+        return r;
+    };"#;
+    for rt in RUNTIMES {
+        let (_d, f) = function(src, rt, |_| {});
+        match f.viewer_request(&cx(), &request(), None).await {
+            Ok(RequestOutcome::Respond(g)) => {
+                assert_eq!(g.status, StatusCode::FOUND, "{rt:?}");
+                assert_eq!(g.headers["expires"], "1970-01-01T00:00:00.000Z", "{rt:?}");
+                assert!(g.body.is_empty(), "{rt:?}");
+            }
+            other => panic!("{rt:?}: {other:?}"),
+        }
+    }
+}
+
 /// The custom origin an origin-request handler moved the request to.
 async fn custom_override(src: &str, rt: RuntimeKind) -> cfedge::origin::AdHocOrigin {
     let (_d, f) = function(src, rt, |_| {});

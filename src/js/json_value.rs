@@ -12,12 +12,16 @@
 //! - strings are read back with one bulk conversion instead of boa's
 //!   escaping formatter, which writes one `char` at a time.
 //!
-//! The result is read exactly as `to_json` reads it (own data properties in
-//! key order, accessors as `null`, `undefined` properties dropped, holes and
-//! `undefined` in arrays as `null`, an error on cycles, symbols and BigInts),
-//! so the validation rules see the same value. The one difference: a lone
-//! UTF-16 surrogate in a string becomes U+FFFD (as Node.js does when it
-//! serializes a result) instead of boa's `\uXXXX` escape text.
+//! A result is read as `JSON.stringify` reads it, which is how the Node.js
+//! Lambda runtime hands a result to CloudFront. Plain data (ordinary objects
+//! and arrays with data properties, strings, numbers, booleans, null) is
+//! read directly: `undefined` properties dropped, holes and `undefined` in
+//! arrays as `null`, symbol keys skipped, an error on cycles and BigInts.
+//! Anything else (a getter, a `toJSON` such as a `Date`'s, a boxed
+//! primitive, a typed array, a proxy, a function) sends the whole value
+//! through the realm's `JSON.stringify`. One difference: a lone UTF-16
+//! surrogate in a string becomes U+FFFD (as Node.js does when it serializes
+//! a result); in a value that goes through `JSON.stringify`, it is an error.
 
 use boa_engine::builtins::object::OrdinaryObject;
 use boa_engine::object::builtins::JsArray;
@@ -121,27 +125,50 @@ pub fn rust_string(s: &JsString) -> String {
 /// Read `value` back as JSON; `None` for `undefined`.
 pub fn from_js(value: &JsValue, ctx: &mut Context) -> JsResult<Option<Value>> {
     let mut ancestors = Vec::new();
-    read(value, ctx, &mut ancestors)
+    match read(value, ctx, &mut ancestors)? {
+        Read::Done(v) => Ok(v),
+        Read::Stringify => via_stringify(value, ctx),
+    }
+}
+
+/// What reading a value directly gave.
+enum Read {
+    Done(Option<Value>),
+    /// Something only `JSON.stringify` reads faithfully.
+    Stringify,
 }
 
 fn type_error(msg: &'static str) -> boa_engine::JsError {
     JsNativeError::typ().with_message(msg).into()
 }
 
-fn read(
-    value: &JsValue,
-    ctx: &mut Context,
-    ancestors: &mut Vec<JsObject>,
-) -> JsResult<Option<Value>> {
-    Ok(Some(match value.variant() {
+/// `value` through the realm's `JSON.stringify`, then serde_json.
+fn via_stringify(value: &JsValue, ctx: &mut Context) -> JsResult<Option<Value>> {
+    let json = ctx.intrinsics().objects().json();
+    let stringify = json.get(js_string!("stringify"), ctx)?;
+    let f = stringify
+        .as_callable()
+        .ok_or_else(|| type_error("JSON.stringify is not a function"))?;
+    let text = f.call(&json.into(), std::slice::from_ref(value), ctx)?;
+    let Some(text) = text.as_string() else {
+        return Ok(None);
+    };
+    serde_json::from_str(&rust_string(&text))
+        .map(Some)
+        .map_err(|e| JsNativeError::typ().with_message(e.to_string()).into())
+}
+
+fn read(value: &JsValue, ctx: &mut Context, ancestors: &mut Vec<JsObject>) -> JsResult<Read> {
+    Ok(Read::Done(Some(match value.variant() {
         JsVariant::Null => Value::Null,
-        JsVariant::Undefined => return Ok(None),
+        JsVariant::Undefined => return Ok(Read::Done(None)),
         JsVariant::Boolean(b) => Value::Bool(b),
         JsVariant::String(s) => Value::String(rust_string(&s)),
         JsVariant::Float64(f) => Value::from(f),
         JsVariant::Integer32(i) => Value::from(i),
         JsVariant::BigInt(_) => return Err(type_error("cannot convert bigint to JSON")),
-        JsVariant::Symbol(_) => return Err(type_error("cannot convert Symbol to JSON")),
+        // A symbol value is dropped as a property and `null` in an array.
+        JsVariant::Symbol(_) => return Ok(Read::Stringify),
         JsVariant::Object(obj) => {
             if ancestors.iter().any(|a| JsObject::equals(a, &obj)) {
                 return Err(type_error("cyclic object value"));
@@ -149,45 +176,32 @@ fn read(
             ancestors.push(obj.clone());
             let out = read_object(&obj, ctx, ancestors);
             ancestors.pop();
-            out?
+            return out;
         }
-    }))
+    })))
 }
 
-/// An own property's value as `to_json` reads it: accessors and missing
-/// properties are `null`.
-fn own(
-    obj: &JsObject,
-    key: &PropertyKey,
-    ctx: &mut Context,
-    ancestors: &mut Vec<JsObject>,
-) -> JsResult<Option<Value>> {
-    match super::own_data_value(obj, key) {
-        Some(v) => read(&v, ctx, ancestors),
-        None => Ok(Some(Value::Null)),
-    }
-}
-
-fn read_object(
-    obj: &JsObject,
-    ctx: &mut Context,
-    ancestors: &mut Vec<JsObject>,
-) -> JsResult<Value> {
-    if !obj.is::<OrdinaryObject>() && !obj.is_array() {
-        // Functions, typed arrays, proxies...: boa's own reading, whose
-        // notion of "own properties" for exotic objects this must not change.
-        return Ok(JsValue::from(obj.clone())
-            .to_json(ctx)?
-            .unwrap_or(Value::Null));
+fn read_object(obj: &JsObject, ctx: &mut Context, ancestors: &mut Vec<JsObject>) -> JsResult<Read> {
+    let plain = (obj.is::<OrdinaryObject>() || obj.is_array()) && !obj.is_callable();
+    if !plain || obj.has_property(js_string!("toJSON"), ctx)? {
+        return Ok(Read::Stringify);
     }
     if obj.is_array() {
         let len = obj.get(js_string!("length"), ctx)?.to_length(ctx)?;
         let mut arr = Vec::with_capacity(usize::try_from(len).unwrap_or(0).min(1 << 16));
         for i in 0..u32::try_from(len).unwrap_or(u32::MAX) {
-            let v = own(obj, &PropertyKey::from(i), ctx, ancestors)?;
-            arr.push(v.unwrap_or(Value::Null));
+            let key = PropertyKey::from(i);
+            let v = match super::own_data_value(obj, &key) {
+                Some(v) => v,
+                None if obj.has_own_property(key, ctx)? => return Ok(Read::Stringify),
+                None => JsValue::null(),
+            };
+            match read(&v, ctx, ancestors)? {
+                Read::Done(v) => arr.push(v.unwrap_or(Value::Null)),
+                Read::Stringify => return Ok(Read::Stringify),
+            }
         }
-        return Ok(Value::Array(arr));
+        return Ok(Read::Done(Some(Value::Array(arr))));
     }
     let keys = obj.own_property_keys(ctx)?;
     let mut map = Map::with_capacity(keys.len());
@@ -195,13 +209,27 @@ fn read_object(
         let name = match &k {
             PropertyKey::String(s) => rust_string(s),
             PropertyKey::Index(i) => i.get().to_string(),
-            PropertyKey::Symbol(_) => return Err(type_error("cannot convert Symbol to JSON")),
+            PropertyKey::Symbol(_) => continue,
         };
-        if let Some(v) = own(obj, &k, ctx, ancestors)? {
-            map.insert(name, v);
+        let Some(desc) = obj.borrow().properties().get(&k) else {
+            continue;
+        };
+        if desc.is_accessor_descriptor() {
+            return Ok(Read::Stringify);
+        }
+        if desc.enumerable() != Some(true) {
+            continue;
+        }
+        let v = desc.value().cloned().unwrap_or_default();
+        match read(&v, ctx, ancestors)? {
+            Read::Done(Some(v)) => {
+                map.insert(name, v);
+            }
+            Read::Done(None) => {}
+            Read::Stringify => return Ok(Read::Stringify),
         }
     }
-    Ok(Value::Object(map))
+    Ok(Read::Done(Some(Value::Object(map))))
 }
 
 #[cfg(test)]
@@ -217,7 +245,7 @@ mod tests {
     /// Reading gives what boa's `to_json` gives (the validation rules'
     /// input must not change), for the shapes handlers return.
     #[test]
-    fn reading_matches_boa_to_json() {
+    fn reading_matches_json_stringify() {
         let mut ctx = crate::js::lambda_runtime::lambda_context().unwrap();
         for src in [
             "({ uri: '/a', headers: { host: [{ key: 'Host', value: 'x' }] }, n: 1, f: 1.5, b: true, z: null })",
@@ -234,25 +262,27 @@ mod tests {
             "'text'",
             "42",
             "null",
+            // Read through JSON.stringify: toJSON, getters, symbols, boxes.
+            "({ expires: new Date(0), n: new Number(3), s: [Symbol('x')] })",
+            "({ get status() { return '204'; }, [Symbol('trace')]: 1, ok: 'yes' })",
+            "[{ toJSON() { return 'custom'; } }, () => 1]",
         ] {
             let v = eval(src, &mut ctx);
-            // `.ok()`: where boa errs (a function's prototype cycle), so do we.
-            assert_eq!(
-                from_js(&v, &mut ctx).ok(),
-                v.to_json(&mut ctx).ok(),
-                "{src}"
-            );
+            let text = eval(&format!("JSON.stringify({src})"), &mut ctx);
+            let expected = text
+                .as_string()
+                .map(|t| serde_json::from_str::<Value>(&t.to_std_string_escaped()).unwrap());
+            assert_eq!(from_js(&v, &mut ctx).unwrap(), expected, "{src}");
         }
         let v = eval("undefined", &mut ctx);
         assert_eq!(from_js(&v, &mut ctx).unwrap(), None);
     }
 
     #[test]
-    fn cycles_symbols_and_bigints_are_errors() {
+    fn cycles_and_bigints_are_errors() {
         let mut ctx = crate::js::lambda_runtime::lambda_context().unwrap();
         for src in [
             "(() => { const o = { a: {} }; o.a.back = o; return o; })()",
-            "({ [Symbol('s')]: 1 })",
             "({ big: 1n })",
         ] {
             let v = eval(src, &mut ctx);
