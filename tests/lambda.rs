@@ -697,3 +697,41 @@ async fn querystring_url_and_module_globals_match_node() {
         );
     }
 }
+
+/// Less common Node.js APIs that edge code uses, as Node.js answers them.
+#[tokio::test]
+async fn url_resolve_and_random_int_match_node() {
+    let src = r#"const url = require('url'); const crypto = require('crypto');
+    exports.handler = async (event) => {
+        const r = event.Records[0].cf.request;
+        const ints = Array.from({ length: 200 }, () => crypto.randomInt(3, 6));
+        const out = [url.resolve('/one/two/three', 'four'), url.resolve('http://a.example/b/c', '../d?x=1'),
+                     url.resolve('/a/', '/z'), ints.every((n) => n >= 3 && n < 6 && Number.isInteger(n)),
+                     new Set(ints).size, typeof crypto.randomInt(10)];
+        r.headers['x-out'] = [{ value: out.join(' ') }];
+        return r;
+    };"#;
+    for rt in RUNTIMES {
+        let (_d, f) = function(src, rt, |_| {});
+        let c = continued(f.viewer_request(&cx(), &request(), None).await);
+        assert_eq!(
+            c.request.headers["x-out"], "/one/two/four http://a.example/d?x=1 /z true 3 number",
+            "{rt:?}"
+        );
+    }
+}
+
+/// boa does not name what it could not call: the message points at the
+/// likely cause, a Node.js API the embedded runtime lacks.
+#[tokio::test]
+async fn a_missing_node_api_is_named_as_the_likely_cause() {
+    let src = "exports.handler = async () => require('crypto').createDecipheriv('aes-128-cbc', 'k', 'iv');";
+    let (_d, f) = function(src, RuntimeKind::Embedded, |_| {});
+    match f.viewer_request(&cx(), &request(), None).await {
+        Err(LambdaError::Execution(m)) => assert!(
+            m.contains("not a callable function") && m.contains("runtime = \"nodejs\""),
+            "{m}"
+        ),
+        other => panic!("{other:?}"),
+    }
+}

@@ -66,6 +66,19 @@
     createHmac: (alg, key) => new Hash(alg, toBytes(key)),
     getHashes: () => HASHES.slice(),
     randomBytes: (n) => Buffer._wrap(native.randomBytes(n | 0)),
+    // [min, max), max - min < 2**48, as Node.js; by rejection, without bias.
+    randomInt: (min, max, callback) => {
+      if (max === undefined || typeof max === 'function') { callback = max; max = min; min = 0; }
+      if (!Number.isSafeInteger(min) || !Number.isSafeInteger(max) || max <= min || max - min >= 2 ** 48) {
+        throw new RangeError('The "max" argument must be a safe integer greater than "min", less than 2**48 from it');
+      }
+      const range = max - min, limit = 2 ** 48 - (2 ** 48 % range);
+      let x;
+      do { const b = native.randomBytes(6); x = b.reduce((a, v) => a * 256 + v, 0); } while (x >= limit);
+      const n = min + (x % range);
+      if (typeof callback === 'function') { Promise.resolve().then(() => callback(null, n)); return undefined; }
+      return n;
+    },
     randomUUID: () => {
       const h = native.hexEncode(native.randomBytes(16)).split('');
       h[12] = '4'; h[16] = '89ab'[parseInt(h[16], 16) & 3];

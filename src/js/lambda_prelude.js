@@ -397,6 +397,12 @@
         href: String(s),
       };
     },
+    // Node.js's own definition, on the WHATWG URL.
+    resolve(from, to) {
+      const resolved = new URL(to, new URL(from, 'resolve://'));
+      if (resolved.protocol === 'resolve:') return resolved.pathname + resolved.search + resolved.hash;
+      return resolved.toString();
+    },
     format(o) {
       if (o instanceof URL) return o.href;
       const proto = o.protocol ? o.protocol.replace(/:?$/, ':') : '';
@@ -461,6 +467,11 @@
   Object.freeze(URLSearchParams); Object.freeze(URLSearchParams.prototype);
 
   function errorText(e) {
+    // boa does not name what it could not call; the usual cause is a Node.js
+    // API this runtime lacks.
+    if (e instanceof TypeError && e.message === 'not a callable function') {
+      return 'TypeError: not a callable function (a Node.js API the embedded runtime does not provide? Try runtime = "nodejs")';
+    }
     if (e instanceof Error) return (e.name || 'Error') + ': ' + e.message;
     if (typeof e === 'string') return e;
     try { return JSON.stringify(e); } catch (x) { return String(e); }
