@@ -629,6 +629,21 @@ fn a_missing_node_binary_is_a_config_error() {
     assert!(e.contains("lambdas.n") && e.contains("Node.js"), "{e}");
 }
 
+/// Run `src`, which reports in the `x-out` request header (percent-encoded
+/// where it is not ASCII), in both runtimes, and require `expected` from
+/// each: the `nodejs` runtime checks the expectation against Node.js itself.
+async fn assert_x_out_in_both_runtimes(src: &str, expected: &str) {
+    for rt in RUNTIMES {
+        let (_d, f) = function(src, rt, |_| {});
+        let c = continued(f.viewer_request(&cx(), &request(), None).await);
+        let out = c.request.headers["x-out"].to_str().unwrap();
+        let out = percent_encoding::percent_decode_str(out)
+            .decode_utf8()
+            .unwrap();
+        assert_eq!(out, expected, "{rt:?}");
+    }
+}
+
 /// Deep JSON and nested arrays, which boa handles by recursion on the native
 /// stack (a stack overflow would abort the process): Node.js's answers in
 /// both runtimes, and the worker survives what it cannot answer.
@@ -645,14 +660,7 @@ async fn deep_nesting_gets_node_answers_not_a_crash() {
         r.headers['x-out'] = [{ value: out.join() }];
         return r;
     };"#;
-    for rt in RUNTIMES {
-        let (_d, f) = function(src, rt, |_| {});
-        let c = continued(f.viewer_request(&cx(), &request(), None).await);
-        assert_eq!(
-            c.request.headers["x-out"], "ok,ok,RangeError,TypeError",
-            "{rt:?}"
-        );
-    }
+    assert_x_out_in_both_runtimes(src, "ok,ok,RangeError,TypeError").await;
     // Nested arrays joined by recursion: an error for this invocation only.
     let src = r#"exports.handler = async (event) => {
         const r = event.Records[0].cf.request;
@@ -683,19 +691,11 @@ async fn querystring_url_and_module_globals_match_node() {
         r.headers['x-out'] = [{ value: encodeURIComponent(out.join(' | ')) }];
         return r;
     };"#;
-    for rt in RUNTIMES {
-        let (_d, f) = function(src, rt, |_| {});
-        let c = continued(f.viewer_request(&cx(), &request(), None).await);
-        let out = c.request.headers["x-out"].to_str().unwrap();
-        let out = percent_encoding::percent_decode_str(out)
-            .decode_utf8()
-            .unwrap();
-        assert_eq!(
-            out,
-            "q=don't!&s=(p)*~&u=%C3%A9%20%C3%BC | {\"q\":\"\u{fffd}%A\",\"r\":\"%zzA b\",\"s\":\"é\"} | /p?a=1 | /p?b=2 | string | string",
-            "{rt:?}"
-        );
-    }
+    assert_x_out_in_both_runtimes(
+        src,
+        "q=don't!&s=(p)*~&u=%C3%A9%20%C3%BC | {\"q\":\"\u{fffd}%A\",\"r\":\"%zzA b\",\"s\":\"é\"} | /p?a=1 | /p?b=2 | string | string",
+    )
+    .await;
 }
 
 /// Less common Node.js APIs that edge code uses, as Node.js answers them.
@@ -711,14 +711,8 @@ async fn url_resolve_and_random_int_match_node() {
         r.headers['x-out'] = [{ value: out.join(' ') }];
         return r;
     };"#;
-    for rt in RUNTIMES {
-        let (_d, f) = function(src, rt, |_| {});
-        let c = continued(f.viewer_request(&cx(), &request(), None).await);
-        assert_eq!(
-            c.request.headers["x-out"], "/one/two/four http://a.example/d?x=1 /z true 3 number",
-            "{rt:?}"
-        );
-    }
+    assert_x_out_in_both_runtimes(src, "/one/two/four http://a.example/d?x=1 /z true 3 number")
+        .await;
 }
 
 /// boa does not name what it could not call: the message points at the
