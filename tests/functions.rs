@@ -477,15 +477,26 @@ fn runtime_1_0_has_only_its_built_ins() {
     );
 }
 
-/// Base64 as Node decodes it (`Buffer.from(s, 'base64')`, lenient) and as
-/// browsers and Node decode it for `atob` (the WHATWG forgiving decode).
+/// Base64 as njs decodes it for `Buffer.from(s, 'base64')` and
+/// `String.bytesFrom` (one alphabet per encoding, stopping at the first
+/// character outside it: canarytokens' CloudFront Function relies on it with
+/// URL-encoded padding), and as browsers and Node decode it for `atob` (the
+/// WHATWG forgiving decode).
 #[test]
-fn base64_decoding_matches_node() {
+fn base64_decoding_matches_njs() {
     assert_eq!(
         eval2("[Buffer.from('YR==', 'base64').toString('hex'), Buffer.from('aGV$sbG8', 'base64').toString(), \
                Buffer.from('aGVsbG8=extra', 'base64').toString(), Buffer.from('aGVsbG8', 'base64url').toString(), \
-               Buffer.from('a', 'base64').length, Buffer.from(' aG Vs\\nbG8 ', 'base64').toString()]"),
-        json!(["61", "hello", "hello", "hello", 0, "hello"])
+               Buffer.from('a', 'base64').length, Buffer.from(' aG Vs\\nbG8 ', 'base64').toString(), \
+               Buffer.from('aGVsbG8%3D%3D', 'base64').toString(), Buffer.from('-_8', 'base64').length, \
+               Buffer.from('-_8', 'base64url').toString('hex')]"),
+        json!(["61", "he", "hello", "hello", 0, "", "hello", 0, "fbff"])
+    );
+    assert_eq!(
+        eval1(
+            "[String.bytesFrom('aGVsbG8%3D', 'base64'), String.bytesFrom('aGVsbG8', 'base64url')]"
+        ),
+        json!(["hello", "hello"])
     );
     assert_eq!(
         eval2("[atob('YR=='), atob(' aGVs bG8= '), atob(12), atob('aGVsbG8')]"),

@@ -98,7 +98,8 @@ fn encode_string(s: &JsString, enc: &str) -> JsResult<Vec<u8>> {
             }
             out
         }
-        "base64" | "base64url" => decode_base64_forgiving(&lossy()),
+        "base64" => decode_base64_njs(&lossy(), false),
+        "base64url" => decode_base64_njs(&lossy(), true),
         other => return Err(type_error(format!("Unknown encoding: {other}"))),
     })
 }
@@ -112,18 +113,20 @@ const LENIENT_BASE64: base64::engine::GeneralPurpose = base64::engine::GeneralPu
         .with_decode_padding_mode(base64::engine::DecodePaddingMode::RequireNone),
 );
 
-/// Node's base64 decoding (`Buffer.from(s, 'base64')`): both alphabets,
-/// characters outside them skipped, the end at the first `=`, and a last
-/// lone character dropped.
-fn decode_base64_forgiving(s: &str) -> Vec<u8> {
+/// njs's base64 decoding (`Buffer.from(s, 'base64')`, `String.bytesFrom`,
+/// as CloudFront runs them): each encoding has its one alphabet, decoding
+/// stops at the first character outside it (`=` included), and a last lone
+/// character gives nothing. (Node.js takes both alphabets and skips what is
+/// outside them; njs's `njs_decode_base64_length_core` stops.)
+fn decode_base64_njs(s: &str, url: bool) -> Vec<u8> {
+    let (c62, c63) = if url { ('-', '_') } else { ('+', '/') };
     let mut clean: String = s
         .chars()
-        .take_while(|&c| c != '=')
-        .filter_map(|c| match c {
-            '-' => Some('+'),
-            '_' => Some('/'),
-            c if c.is_ascii_alphanumeric() || c == '+' || c == '/' => Some(c),
-            _ => None,
+        .take_while(|&c| c.is_ascii_alphanumeric() || c == c62 || c == c63)
+        .map(|c| match c {
+            '-' => '+',
+            '_' => '/',
+            c => c,
         })
         .collect();
     if clean.len() % 4 == 1 {
@@ -637,10 +640,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn forgiving_base64_accepts_both_alphabets_and_missing_padding() {
-        assert_eq!(decode_base64_forgiving("aGk"), b"hi");
-        assert_eq!(decode_base64_forgiving("aGk="), b"hi");
-        assert_eq!(decode_base64_forgiving("-_8"), vec![0xfb, 0xff]);
-        assert_eq!(decode_base64_forgiving("+/8="), vec![0xfb, 0xff]);
+    fn base64_decodes_as_njs_does() {
+        assert_eq!(decode_base64_njs("aGk", false), b"hi");
+        assert_eq!(decode_base64_njs("aGk=", false), b"hi");
+        assert_eq!(decode_base64_njs("+/8=", false), vec![0xfb, 0xff]);
+        assert_eq!(decode_base64_njs("-_8", true), vec![0xfb, 0xff]);
+        // Decoding stops at the first character outside the encoding's alphabet.
+        assert_eq!(decode_base64_njs("-_8", false), b"");
+        assert_eq!(decode_base64_njs("+/8", true), b"");
+        assert_eq!(decode_base64_njs("aGk%3D%3D", false), b"hi");
+        assert_eq!(decode_base64_njs("aGVs bG8=", false), b"hel");
+        assert_eq!(decode_base64_njs("aGVsb", false), b"hel");
     }
 }
