@@ -1393,3 +1393,42 @@ fn deep_nesting_is_an_error_not_a_crash() {
         .join()
         .unwrap();
 }
+
+/// A name declared twice in one function body is a load error (ECMA-262's
+/// early error, which njs and Node.js apply and boa 0.22 does not in
+/// function bodies), with the line of the second declaration; what the
+/// language allows still loads.
+#[test]
+fn redeclarations_in_a_function_body_are_syntax_errors() {
+    let load = |body: &str| {
+        CloudFrontFunction::from_code(
+            "t",
+            &format!("function handler(event) {{\n  {body}\n  return event.request;\n}}"),
+            Dialect::CloudFrontJs2,
+            None,
+            BUDGET,
+        )
+    };
+    for body in [
+        "const r = 1;\n  const r = 2;",
+        "let r = 1;\n  var r = 2;",
+        "var r = 1;\n  let r = 2;",
+        "let r;\n  function r() {}",
+        "const r = 1;\n  if (r) { var r = 2; }",
+    ] {
+        let e = load(body).expect_err(body).to_string();
+        assert!(
+            e.contains("'r' has already been declared") && e.contains("line 3"),
+            "{body}: {e}"
+        );
+    }
+    for body in [
+        "var r = 1;\n  var r = 2;",
+        "function r() {}\n  var r;",
+        "let r = 1;\n  { let r = 2; }",
+        "let r = 1;\n  function g() { let r = 2; return r; }",
+        "try { throw 1; } catch (e) { var e; }",
+    ] {
+        assert!(load(body).is_ok(), "{body}");
+    }
+}

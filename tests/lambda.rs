@@ -729,3 +729,31 @@ async fn a_missing_node_api_is_named_as_the_likely_cause() {
         other => panic!("{other:?}"),
     }
 }
+
+/// A module may declare names Node.js has as globals (`const Buffer`,
+/// `const { URL } = require('url')`, `const process = require('process')`)
+/// but not its module wrapper's parameters; a name declared twice in one
+/// function body is a load error, as in Node.js.
+#[tokio::test]
+async fn module_scope_declarations_follow_node() {
+    let src = r#"const { URL, URLSearchParams } = require('url');
+    const Buffer = require('buffer').Buffer;
+    const process = require('process');
+    exports.handler = async (event) => {
+        const r = event.Records[0].cf.request;
+        r.headers['x-out'] = [{ value: [new URL('https://a.example/p').host, Buffer.from('hi').toString('hex'),
+                                        typeof process.env, typeof URLSearchParams].join(' ') }];
+        return r;
+    };"#;
+    assert_x_out_in_both_runtimes(src, "a.example 6869 object function").await;
+    for src in [
+        "const require = 1;\nexports.handler = async (e) => e.Records[0].cf.request;",
+        "exports.handler = async (e) => {\n  const r = 1;\n  const r = 2;\n  return e.Records[0].cf.request;\n};",
+    ] {
+        let (dir, path) = handler_file(src);
+        let spec = LambdaSpec::new("t", path, RuntimeKind::Embedded);
+        let e = LambdaFunction::start(spec).expect_err(src).to_string();
+        assert!(e.contains("SyntaxError") && e.contains("declared"), "{src}: {e}");
+        drop(dir);
+    }
+}

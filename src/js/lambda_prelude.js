@@ -545,13 +545,14 @@
   const LIB = Object.freeze({ native, Buffer, wrap, toBytes, output, setImmediate: (fn, ...args) => setImmediate(fn, ...args) });
   const require = (name) => {
     const n = String(name).replace(/^node:/, '');
+    if (n === 'process') return process;
     let m = MODULES[n];
     if (m === undefined && LAZY.includes(n)) {
       m = Object.freeze(native.loadModule(n, LIB));
       MODULES[n] = m;
     }
     if (m === undefined) {
-      const e = new Error("Cannot find module '" + name + "' (the embedded runtime provides buffer, crypto, path, querystring, url, util and zlib; use runtime = \"nodejs\" for anything else)");
+      const e = new Error("Cannot find module '" + name + "' (the embedded runtime provides buffer, crypto, path, process, querystring, url, util and zlib; use runtime = \"nodejs\" for anything else)");
       e.code = 'MODULE_NOT_FOUND';
       throw e;
     }

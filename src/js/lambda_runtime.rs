@@ -633,14 +633,43 @@ pub fn esm_to_commonjs(source: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
-/// Compile the module factory. The header sits on the first line of the
-/// source, so line numbers in errors are the file's own.
+/// The parameters of Node.js's CommonJS module wrapper: the only names a
+/// module's own top-level `const`/`let` may not redeclare.
+const MODULE_PARAMS: &str = "exports, require, module, __filename, __dirname";
+
+/// Compile the module factory. The module runs in a function of its own
+/// with Node.js's module wrapper parameters, inside the factory that takes
+/// [`FACTORY_PARAMS`]: so the module may declare `const Buffer` or
+/// `const { URL } = require('url')` as in Node.js, where those are globals.
+/// The header sits on the first line of the source, so line numbers in
+/// errors are the file's own.
 fn compile_factory(source: &str, ctx: &mut Context) -> Result<JsObject, SourceError> {
     let source = esm_to_commonjs(source);
-    let wrapped = format!("(function ({FACTORY_PARAMS}) {{{source}\n}})");
+    let header = format!("(function ({FACTORY_PARAMS}) {{ return (function ({MODULE_PARAMS}) {{");
+    let wrapped = format!("{header}{source}\n}})({MODULE_PARAMS}); }})");
+    // A column on line 1 counts from the end of the header.
+    let column = |line: Option<usize>, column: usize| {
+        if line == Some(1) {
+            column.saturating_sub(header.len()).max(1)
+        } else {
+            column
+        }
+    };
+    super::source::check_declarations(&wrapped).map_err(|e| {
+        let line = e.line.map(|l| l as usize);
+        SourceError {
+            line,
+            column: e.column.map(|c| column(line, c as usize)),
+            message: e.message,
+        }
+    })?;
     let value = ctx
         .eval(Source::from_bytes(wrapped.as_bytes()))
-        .map_err(|e| source_error(&e, ctx, FACTORY_PARAMS.len() + 15))?;
+        .map_err(|e| {
+            let mut error = source_error(&e, ctx);
+            error.column = error.column.map(|c| column(error.line, c));
+            error
+        })?;
     value.as_callable().ok_or_else(|| SourceError {
         line: None,
         column: None,
@@ -649,8 +678,8 @@ fn compile_factory(source: &str, ctx: &mut Context) -> Result<JsObject, SourceEr
 }
 
 /// Turn a boa syntax error into a [`SourceError`], pulling "line X, col Y"
-/// out of boa's message and correcting the column on line 1 for the header.
-fn source_error(e: &JsError, ctx: &mut Context, header_len: usize) -> SourceError {
+/// out of boa's message.
+fn source_error(e: &JsError, ctx: &mut Context) -> SourceError {
     let message = describe(e, ctx);
     let (mut line, mut column) = (None, None);
     if let Some(i) = message.find("line ") {
@@ -662,9 +691,6 @@ fn source_error(e: &JsError, ctx: &mut Context, header_len: usize) -> SourceErro
             let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
             column = digits.parse::<usize>().ok();
         }
-    }
-    if line == Some(1) {
-        column = column.map(|c| c.saturating_sub(header_len).max(1));
     }
     SourceError {
         line,
@@ -1861,6 +1887,16 @@ mod tests {
     #[test]
     fn syntax_errors_carry_the_file_line() {
         let e = check_source("exports.handler = async () => {\n  return 1 +;\n};").unwrap_err();
+        assert_eq!(e.line, Some(2), "{e:?}");
+        // A name declared twice in a function body, which boa's parser lets through.
+        let e = check_source(
+            "exports.handler = async (event) => {\n  const r = 1;\n  const r = 2;\n  return r;\n};",
+        )
+        .unwrap_err();
+        assert_eq!((e.line, e.column), (Some(3), Some(3)), "{e:?}");
+        assert!(e.message.contains("'r' has already been declared"), "{e:?}");
+        let e =
+            check_source("const a = 1;\nlet a = 2;\nexports.handler = async () => a;").unwrap_err();
         assert_eq!(e.line, Some(2), "{e:?}");
     }
 }

@@ -102,6 +102,9 @@ pub fn prepare(code: &str, dialect: Dialect) -> Result<PreparedSource, SourceErr
             script
         }
     };
+    if let Some(e) = redeclared(&script, &code, &interner) {
+        return Err(e);
+    }
     if dialect == Dialect::CloudFrontJs1 {
         let mut finder = Es5Checker;
         if let ControlFlow::Break(what) = script.visit_with(&mut finder) {
@@ -116,6 +119,76 @@ pub fn prepare(code: &str, dialect: Dialect) -> Result<PreparedSource, SourceErr
         }
     }
     Ok(PreparedSource { code, imports })
+}
+
+/// The `SyntaxError` for a name declared twice in one function body, which
+/// boa 0.22 lets through (it applies this early error to scripts and blocks
+/// only): `const a = 1; const a = 2;`, `let a; var a;`, `let f; function f() {}`
+/// (ECMA-262, FunctionBody early errors; Node.js and njs refuse them). The
+/// position is the name's second declaration in the text.
+fn redeclared(
+    script: &boa_engine::ast::Script,
+    code: &str,
+    interner: &Interner,
+) -> Option<SourceError> {
+    let ControlFlow::Break(name) = script.visit_with(&mut Redeclaration) else {
+        return None;
+    };
+    let name = interner.resolve_expect(name).to_string();
+    let declaration = regex::Regex::new(&format!(
+        r"\b(?:var|let|const|class|function)\s+{}\b",
+        regex::escape(&name)
+    ))
+    .ok()?;
+    let at = declaration.find_iter(code).nth(1).map(|m| m.start());
+    let (line, column) = match at {
+        Some(at) => {
+            let before = &code[..at];
+            let line = before.matches('\n').count() + 1;
+            let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+            (u32::try_from(line).ok(), u32::try_from(column).ok())
+        }
+        None => (None, None),
+    };
+    Some(SourceError {
+        line,
+        column,
+        message: format!("SyntaxError: Identifier '{name}' has already been declared"),
+    })
+}
+
+/// Finds the first name a function body declares twice (see [`redeclared`]).
+struct Redeclaration;
+
+impl<'ast> Visitor<'ast> for Redeclaration {
+    type BreakTy = boa_engine::interner::Sym;
+
+    fn visit_function_body(
+        &mut self,
+        body: &'ast boa_engine::ast::function::FunctionBody,
+    ) -> ControlFlow<Self::BreakTy> {
+        use boa_engine::ast::operations::{lexically_declared_names, var_declared_names};
+        let vars = var_declared_names(body);
+        let mut lexical = std::collections::HashSet::new();
+        for name in lexically_declared_names(body) {
+            if !lexical.insert(name) || vars.contains(&name) {
+                return ControlFlow::Break(name);
+            }
+        }
+        body.visit_with(self)
+    }
+}
+
+/// Check Lambda@Edge module code (a script, sloppy unless it says otherwise)
+/// for what the engine's parser lets through: see [`redeclared`].
+pub fn check_declarations(code: &str) -> Result<(), SourceError> {
+    let mut interner = Interner::default();
+    let mut parser = Parser::new(Source::from_bytes(code.as_bytes()));
+    match parser.parse_script(&Scope::new_global(), &mut interner) {
+        Ok(script) => redeclared(&script, code, &interner).map_or(Ok(()), Err),
+        // The engine reports syntax errors itself, with its own wording.
+        Err(_) => Ok(()),
+    }
 }
 
 /// Turn a boa parser error into a positioned [`SourceError`].
