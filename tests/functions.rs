@@ -234,6 +234,16 @@ fn console_log_of_event_objects_shows_their_fields() {
     assert_eq!(r.logs[2], "{\"value\":\"abc\"}");
     // A cycle is not an error: the value's string form is logged.
     assert_eq!(r.logs[3], "[object Object]");
+    // Functions as njs shows them, not their source.
+    let r = run2("function handler(event) { console.log(function named() { return 1; }); console.log(event.request.rawQueryString); console.log(Math.max); return event.request; }");
+    assert_eq!(
+        r.logs,
+        vec![
+            "[Function: named]".to_owned(),
+            "[Function: rawQueryString]".to_owned(),
+            "[Function: max]".to_owned()
+        ]
+    );
 }
 
 // === modules ===

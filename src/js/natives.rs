@@ -423,7 +423,8 @@ fn n_log(_: &JsValue, args: &[JsValue], ctx: &mut Context) -> JsResult<JsValue> 
     Ok(JsValue::undefined())
 }
 
-/// How console.log shows a value: strings as-is, objects as JSON.
+/// How console.log shows a value: strings as-is, functions as njs shows them
+/// (`[Function: name]`, not their source), objects as JSON.
 ///
 /// Objects go through the realm's own `JSON.stringify` (frozen, so the
 /// function's code cannot replace it), not boa's `to_json`: that one reads
@@ -434,19 +435,28 @@ fn display(v: &JsValue, ctx: &mut Context) -> JsResult<String> {
     if let Some(s) = v.as_string() {
         return Ok(super::rust_string(&s));
     }
-    if v.as_callable().is_none() {
-        if let Some(o) = v.as_object() {
-            if o.is::<boa_engine::builtins::error::Error>() {
-                return Ok(super::rust_string(&v.to_string(ctx)?));
-            }
-            let json = ctx.intrinsics().objects().json();
-            let stringify = json.get(js_string!("stringify"), ctx)?;
-            if let Some(f) = stringify.as_callable() {
-                // A cycle, a BigInt or a throwing getter: show the value's string form.
-                if let Ok(s) = f.call(&json.clone().into(), std::slice::from_ref(v), ctx) {
-                    if let Some(s) = s.as_string() {
-                        return Ok(super::rust_string(&s));
-                    }
+    if let Some(f) = v.as_callable() {
+        let name = super::own_data_value(&f, &js_string!("name").into())
+            .and_then(|n| n.as_string())
+            .map(|n| super::rust_string(&n))
+            .unwrap_or_default();
+        return Ok(if name.is_empty() {
+            "[Function]".to_owned()
+        } else {
+            format!("[Function: {name}]")
+        });
+    }
+    if let Some(o) = v.as_object() {
+        if o.is::<boa_engine::builtins::error::Error>() {
+            return Ok(super::rust_string(&v.to_string(ctx)?));
+        }
+        let json = ctx.intrinsics().objects().json();
+        let stringify = json.get(js_string!("stringify"), ctx)?;
+        if let Some(f) = stringify.as_callable() {
+            // A cycle, a BigInt or a throwing getter: show the value's string form.
+            if let Ok(s) = f.call(&json.clone().into(), std::slice::from_ref(v), ctx) {
+                if let Some(s) = s.as_string() {
+                    return Ok(super::rust_string(&s));
                 }
             }
         }
