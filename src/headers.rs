@@ -92,6 +92,13 @@ pub fn is_forbidden_custom_header(lower: &str) -> bool {
         || lower.starts_with("x-edge-")
 }
 
+/// Most header lines an edge function's result may carry (values of all
+/// names together, `Set-Cookie` included); more is a 502 validation error.
+/// CloudFront's 32 KB request limit (spec §2) holds a few thousand header
+/// lines at most; its answer to a result past it is unpublished. The bound
+/// also keeps results inside what an `http::HeaderMap` can hold (32,768).
+pub const MAX_FUNCTION_HEADER_LINES: usize = 8_192;
+
 /// Headers CloudFront hides from every edge function (CloudFront Functions and
 /// Lambda@Edge) and refuses from them with a 502 (spec §3.3 "Disallowed").
 pub fn is_disallowed_for_functions(name: &str) -> bool {

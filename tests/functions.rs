@@ -1282,6 +1282,11 @@ fn test_results_report_what_the_edge_would_reject() {
         ("delete r.headers.host;", true),
         ("r.querystring = 'a=1#frag';", true),
         ("r.headers['x-ok'] = {value: 'bad\\nvalue'};", true),
+        // More header lines than any request can hold: a 502, not a panic.
+        (
+            "for (var i = 0; i < 9000; i++) r.headers['x-' + i] = {value: 'v'};",
+            true,
+        ),
         ("r.headers['x-custom'] = {value: '1'};", false),
         ("r.uri = '/index.html';", false),
         ("r.querystring = 'a=1&b=2';", false),

@@ -757,3 +757,16 @@ async fn module_scope_declarations_follow_node() {
         drop(dir);
     }
 }
+
+/// More header lines than any request can hold is a validation error (502),
+/// not a panic of the header map.
+#[tokio::test]
+async fn too_many_header_lines_are_a_validation_error() {
+    let src = "exports.handler = async (e) => { const r = e.Records[0].cf.request; \
+               for (let i = 0; i < 40000; i++) r.headers['x-' + i] = [{ value: 'v' }]; return r; };";
+    let (_d, f) = function(src, RuntimeKind::Embedded, |_| {});
+    match f.viewer_request(&cx(), &request(), None).await {
+        Err(LambdaError::Validation(m)) => assert!(m.contains("header lines"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+}

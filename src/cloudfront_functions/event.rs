@@ -397,6 +397,16 @@ fn headers_from_fields(
     out: &Fields,
     original: &Fields,
 ) -> Result<HeaderMap, FunctionError> {
+    let lines: usize = out
+        .iter()
+        .map(|(_, f)| f.multi_value.as_ref().map_or(1, Vec::len))
+        .sum();
+    if lines > crate::headers::MAX_FUNCTION_HEADER_LINES {
+        return Err(validation(format!(
+            "the result has {lines} header lines, more than {}",
+            crate::headers::MAX_FUNCTION_HEADER_LINES
+        )));
+    }
     let mut map = HeaderMap::with_capacity(out.len());
     for (name, field) in out {
         let hn = header_name(name)?;
@@ -670,7 +680,14 @@ pub fn response_headers(
         Some(_) => headers_from_fields(event, &out.headers, orig_headers)?,
         None => headers_from_fields(EventType::ViewerResponse, &out.headers, &empty)?,
     };
-    for v in set_cookie_values(&out.cookies, orig_cookies)? {
+    let cookies = set_cookie_values(&out.cookies, orig_cookies)?;
+    if headers.len() + cookies.len() > crate::headers::MAX_FUNCTION_HEADER_LINES {
+        return Err(validation(format!(
+            "the response has more than {} header lines with its cookies",
+            crate::headers::MAX_FUNCTION_HEADER_LINES
+        )));
+    }
+    for v in cookies {
         headers.append(http::header::SET_COOKIE, v);
     }
     Ok(headers)

@@ -456,6 +456,12 @@ pub fn parse_headers(v: &Value, what: &str) -> Result<HeaderList, LambdaError> {
                 return Err(invalid(format!("{what}.{name}: key is not a string")));
             }
             header_value(value)?;
+            if out.len() == crate::headers::MAX_FUNCTION_HEADER_LINES {
+                return Err(invalid(format!(
+                    "{what} has more than {} header lines",
+                    crate::headers::MAX_FUNCTION_HEADER_LINES
+                )));
+            }
             out.push((hname.clone(), value.to_owned()));
         }
     }
