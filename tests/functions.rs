@@ -1402,7 +1402,14 @@ fn deep_nesting_is_an_error_not_a_crash() {
                 Dialect::CloudFrontJs2,
             );
             assert!(!test::run(&f, &request_event()).succeeded());
+            let f = func(
+                "function handler(event) { var v = []; for (var i = 0; i < 30000; i++) v = [v]; return {statusCode: 200, body: v.toLocaleString() + v.flat(Infinity).length}; }",
+                Dialect::CloudFrontJs2,
+            );
+            assert!(!test::run(&f, &request_event()).succeeded());
             assert_eq!(eval2("String([[1, [2]], 3])"), "1,2,3");
+            assert_eq!(eval2("[[1, [2]], 3].toLocaleString()"), "1,2,3");
+            assert_eq!(eval2("[[1, [2, [3]]], 4].flat(Infinity)"), json!([1, 2, 3, 4]));
         })
         .unwrap()
         .join()

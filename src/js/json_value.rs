@@ -173,6 +173,12 @@ fn read(value: &JsValue, ctx: &mut Context, ancestors: &mut Vec<JsObject>) -> Js
             if ancestors.iter().any(|a| JsObject::equals(a, &obj)) {
                 return Err(type_error("cyclic object value"));
             }
+            // As deep as the runtime's JSON.stringify goes (js::nesting).
+            if ancestors.len() >= super::nesting::NODE.max_depth {
+                return Err(JsNativeError::range()
+                    .with_message("Maximum call stack size exceeded")
+                    .into());
+            }
             ancestors.push(obj.clone());
             let out = read_object(&obj, ctx, ancestors);
             ancestors.pop();

@@ -522,6 +522,7 @@ fn global_count(ctx: &mut Context) -> usize {
 pub(super) fn lambda_context() -> Result<Context, SourceError> {
     boa_engine::context::ContextBuilder::new()
         .instructions_remaining(usize::MAX)
+        .host_hooks(Rc::new(LambdaHooks))
         .job_executor(Rc::new(super::jobs::PromiseJobs::default()))
         .build()
         .map_err(|e| SourceError {
@@ -529,6 +530,34 @@ pub(super) fn lambda_context() -> Result<Context, SourceError> {
             column: None,
             message: format!("embedded runtime failed to start: {e}"),
         })
+}
+
+/// `eval` and `new Function` run, as in Node.js, on text nested no deeper
+/// than [`super::nesting::MAX_EVAL_NESTING`].
+struct LambdaHooks;
+
+impl boa_engine::context::HostHooks for LambdaHooks {
+    fn ensure_can_compile_strings(
+        &self,
+        _realm: boa_engine::realm::Realm,
+        parameters: &[JsString],
+        body: &JsString,
+        _direct: bool,
+        _context: &mut Context,
+    ) -> JsResult<()> {
+        let depth = parameters
+            .iter()
+            .chain(std::iter::once(body))
+            .map(|s| super::nesting::bracket_depth(s.as_str().iter()))
+            .max()
+            .unwrap_or(0);
+        if depth > super::nesting::MAX_EVAL_NESTING {
+            return Err(JsNativeError::range()
+                .with_message("Maximum call stack size exceeded")
+                .into());
+        }
+        Ok(())
+    }
 }
 
 /// Check that `source` compiles as a handler module (used at config load,

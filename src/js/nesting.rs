@@ -14,8 +14,10 @@
 //! - `JSON.stringify` first walks the value's own data properties (no
 //!   getter, proxy trap or `toJSON` runs) and refuses one nested past the
 //!   limit, or cyclic, with the runtime's error.
-//! - `Array.prototype.toString` gets a JavaScript frame, so nested arrays
-//!   count against boa's recursion limit (`RECURSION_LIMIT` of each runtime).
+//! - `Array.prototype.toString` and `toLocaleString` get a JavaScript frame,
+//!   so nested arrays count against boa's recursion limit (`RECURSION_LIMIT`
+//!   of each runtime); `flat` refuses, with a RangeError, an array nested
+//!   more than 5,000 levels when asked to flatten more than one.
 //!
 //! What getters, proxies, `toJSON` or a replacer produce is not counted, nor
 //! are long prototype or proxy chains (boa's property lookup recurses along
@@ -78,7 +80,11 @@ pub fn install(ctx: &mut Context, rules: Rules) -> JsResult<()> {
         .to_js_function(ctx.realm());
     let nesting = NativeFunction::from_copy_closure(move |_, args, ctx| {
         let value = args.first().cloned().unwrap_or_default();
-        Ok(JsValue::new(nesting(&value, rules.max_depth, ctx)? as i32))
+        let depth = match args.get(1).and_then(JsValue::as_number) {
+            Some(d) if d >= 1.0 => d as usize,
+            _ => rules.max_depth,
+        };
+        Ok(JsValue::new(nesting(&value, depth, ctx)? as i32))
     })
     .to_js_function(ctx.realm());
     let global = ctx.global_object();
@@ -156,3 +162,27 @@ fn nesting(value: &JsValue, max_depth: usize, ctx: &mut Context) -> JsResult<u8>
     }
     Ok(0)
 }
+
+/// How deeply `code` nests brackets (`(`, `[`, `{`), a bound on how deep
+/// boa's parser will recurse on it (strings and comments are not told
+/// apart: they can only make the figure larger).
+pub fn bracket_depth(code: impl IntoIterator<Item = u16>) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    for c in code {
+        match c {
+            0x28 | 0x5b | 0x7b => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            0x29 | 0x5d | 0x7d => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
+}
+
+/// Deepest bracket nesting `eval` and `new Function` compile (Lambda@Edge;
+/// CloudFront Functions refuse both): boa's parser recurses natively, about
+/// twenty frames per level, so deeper text is refused with the RangeError
+/// V8 gives when its stack runs out.
+pub const MAX_EVAL_NESTING: usize = 1_000;
