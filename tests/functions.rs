@@ -1393,6 +1393,34 @@ fn deep_nesting_is_an_error_not_a_crash() {
                 assert_eq!(v[7], true);
                 assert_eq!(v[8], 3);
             }
+            // Values whose nesting only shows while serialized (toJSON, getters,
+            // proxies, a replacer) are serialized in JavaScript: the same text
+            // as the engine's own, and the same bound.
+            let same = "(function () {
+                var values = [{a: [1, 'x', null, true, {b: undefined, c: function () {}}], d: new Date(0)},
+                              [undefined, function () {}, Symbol('s'), NaN, -0, 1e21],
+                              {s: new String('s'), n: new Number(2), t: new Boolean(false), e: {}, f: []},
+                              {get g() { return {h: [1, 2]}; }, i: {toJSON: function (k) { return 'key ' + k; }}},
+                              new Proxy({p: [1, {q: 2}]}, {})];
+                var ok = [];
+                for (var i = 0; i < values.length; i++) {
+                    [undefined, 2, '--', '0123456789abc'].forEach(function (space) {
+                        ok.push(JSON.stringify(values[i], function (k, v) { return v; }, space)
+                            === JSON.stringify(values[i], null, space));
+                    });
+                }
+                var deep = {toJSON: function () { var v = []; for (var j = 0; j < 30000; j++) v = [v]; return v; }};
+                var cyc = {get self() { return cyc; }};
+                function t(f) { try { f(); return 'ok'; } catch (e) { return e.name + ': ' + e.message; } }
+                return [ok.every(Boolean), JSON.stringify({a: [1, 2]}, ['a']), t(function () { JSON.stringify(deep); }),
+                        t(function () { JSON.stringify(cyc); })];
+            })()";
+            for v in [eval2(same), eval1(same.replace("new Proxy({p: [1, {q: 2}]}, {})", "{}").as_str())] {
+                assert_eq!(v[0], true, "{v}");
+                assert_eq!(v[1], "{\"a\":[1,2]}");
+                assert_eq!(v[2], too_deep);
+                assert_eq!(v[3], too_deep);
+            }
             // console.log of such a value logs its string form.
             let r = run2("function handler(event) { var v = {}; for (var i = 0; i < 30000; i++) v = {a: v}; console.log(v); return event.request; }");
             assert_eq!(r.logs, vec!["[object Object]".to_owned()], "{r:?}");

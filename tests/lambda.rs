@@ -656,11 +656,13 @@ async fn deep_nesting_gets_node_answers_not_a_crash() {
         const t = (f) => { try { f(); return 'ok'; } catch (e) { return e.name; } };
         const cyc = { a: [1] }; cyc.a.push(cyc);
         const out = [t(() => JSON.parse(text(127))), t(() => JSON.stringify(deep(1000))),
-                     t(() => JSON.stringify(deep(100000))), t(() => JSON.stringify(cyc))];
+                     t(() => JSON.stringify(deep(100000))), t(() => JSON.stringify(cyc)),
+                     t(() => JSON.stringify({ x: { toJSON() { return deep(20000); } } })),
+                     t(() => JSON.stringify({ get g() { return deep(20000); } }))];
         r.headers['x-out'] = [{ value: out.join() }];
         return r;
     };"#;
-    assert_x_out_in_both_runtimes(src, "ok,ok,RangeError,TypeError").await;
+    assert_x_out_in_both_runtimes(src, "ok,ok,RangeError,TypeError,RangeError,RangeError").await;
     // eval of deeply nested text, flat of a deep array, a deep result:
     // errors as in Node.js (each RangeError there too), never a crash.
     let src = r#"exports.handler = async (event) => {

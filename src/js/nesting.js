@@ -2,11 +2,79 @@
 // evaluated once per realm before the runtime's prelude (see nesting.rs).
 // Called as (parse, nesting, errors): the native parse, the native nesting
 // check (value[, depth]: 0 fine, 1 deeper than depth, by default the
-// runtime's JSON depth, 2 cyclic) and the errors to throw.
+// runtime's JSON depth, 2 cyclic, 3 not knowable without running code: a
+// getter, a proxy or a toJSON) and the errors to throw, with the depth the
+// written-out stringify below accepts.
 (function (parseNative, nesting, errors) {
   'use strict';
   var parse = JSON.parse, stringify = JSON.stringify, toString = Array.prototype.toString;
-  var flat = Array.prototype.flat;
+  var flat = Array.prototype.flat, isArray = Array.isArray, keys = Object.keys;
+  var deep = function () { return new errors.deep[0](errors.deep[1]); };
+  var cycle = function () { return new errors.cycle[0](errors.cycle[1]); };
+  // JSON.stringify as ECMA-262 writes it (SerializeJSONProperty), for values
+  // whose nesting only shows while they are serialized: its recursion is
+  // JavaScript's, bounded by errors.depth and the engine's recursion limit,
+  // not the native stack's. Strings are quoted by the engine's own.
+  function writtenOut(value, replacer, space) {
+    var fn = typeof replacer === 'function' ? replacer : undefined, list;
+    if (!fn && isArray(replacer)) {
+      list = [];
+      for (var r = 0; r < replacer.length; r++) {
+        var item = replacer[r];
+        if (typeof item === 'number' || item instanceof Number || item instanceof String) item = String(item);
+        if (typeof item === 'string' && list.indexOf(item) < 0) list.push(item);
+      }
+    }
+    if (space instanceof Number) space = Number(space);
+    else if (space instanceof String) space = String(space);
+    var gap = typeof space === 'number' ? ' '.repeat(Math.min(10, Math.max(0, Math.trunc(space) || 0)))
+      : typeof space === 'string' ? space.slice(0, 10) : '';
+    var stack = [], indent = '';
+    function property(holder, key) {
+      var v = holder[key];
+      if ((typeof v === 'object' && v !== null) || typeof v === 'bigint') {
+        var toJSON = v.toJSON;
+        if (typeof toJSON === 'function') v = toJSON.call(v, key);
+      }
+      if (fn) v = fn.call(holder, key, v);
+      if (typeof v === 'object' && v !== null) {
+        if (v instanceof Number) v = Number(v);
+        else if (v instanceof String) v = String(v);
+        else if (v instanceof Boolean) v = v.valueOf();
+      }
+      if (v === null) return 'null';
+      if (typeof v === 'boolean') return v ? 'true' : 'false';
+      if (typeof v === 'string') return stringify(v);
+      if (typeof v === 'number') return isFinite(v) ? String(v) : 'null';
+      if (typeof v === 'bigint') return stringify(v);
+      if (typeof v !== 'object') return undefined;
+      if (stack.indexOf(v) >= 0) throw cycle();
+      if (stack.length >= errors.depth) throw deep();
+      stack.push(v);
+      var outer = indent, parts = [], open, close;
+      indent += gap;
+      if (isArray(v)) {
+        for (var i = 0, n = v.length; i < n; i++) {
+          var e = property(v, String(i));
+          parts.push(e === undefined ? 'null' : e);
+        }
+        open = '['; close = ']';
+      } else {
+        var names = list || keys(v);
+        for (var j = 0; j < names.length; j++) {
+          var s = property(v, names[j]);
+          if (s !== undefined) parts.push(stringify(names[j]) + (gap ? ': ' : ':') + s);
+        }
+        open = '{'; close = '}';
+      }
+      stack.pop();
+      indent = outer;
+      if (parts.length === 0) return open + close;
+      if (!gap) return open + parts.join(',') + close;
+      return open + '\n' + indent + gap + parts.join(',\n' + indent + gap) + '\n' + indent + close;
+    }
+    return property({ '': value }, '');
+  }
   var methods = {
     parse(text, reviver) {
       var v = parseNative(text);
@@ -14,9 +82,10 @@
     },
     stringify(value, replacer, space) {
       if (typeof value === 'object' && value !== null) {
-        var n = nesting(value);
-        if (n === 1) throw new errors.deep[0](errors.deep[1]);
-        if (n === 2) throw new errors.cycle[0](errors.cycle[1]);
+        var n = typeof replacer === 'function' ? 3 : nesting(value);
+        if (n === 1) throw deep();
+        if (n === 2) throw cycle();
+        if (n === 3) return writtenOut(value, replacer, space);
       }
       return stringify(value, replacer, space);
     },

@@ -13,16 +13,19 @@
 //!   than boa's (about a tenth of a JWT check's time).
 //! - `JSON.stringify` first walks the value's own data properties (no
 //!   getter, proxy trap or `toJSON` runs) and refuses one nested past the
-//!   limit, or cyclic, with the runtime's error.
+//!   limit, or cyclic, with the runtime's error. A value holding a getter, a
+//!   proxy or a `toJSON`, or a call with a replacer function, whose nesting
+//!   only shows while it is serialized, goes through `JSON.stringify` as
+//!   ECMA-262 writes it, in JavaScript (`nesting.js`), whose recursion the
+//!   engine's recursion limit bounds.
 //! - `Array.prototype.toString` and `toLocaleString` get a JavaScript frame,
 //!   so nested arrays count against boa's recursion limit (`RECURSION_LIMIT`
 //!   of each runtime); `flat` refuses, with a RangeError, an array nested
 //!   more than 5,000 levels when asked to flatten more than one.
 //!
-//! What getters, proxies, `toJSON` or a replacer produce is not counted, nor
-//! are long prototype or proxy chains (boa's property lookup recurses along
-//! them); reaching the end of the stack through those takes tens of
-//! thousands of levels built on purpose. The threads that run JavaScript get
+//! Long prototype or proxy chains are not bounded (boa's property lookup
+//! recurses along them); reaching the end of the stack through those takes
+//! a hundred thousand links or more, built on purpose. The threads that run JavaScript get
 //! [`JS_THREAD_STACK_BYTES`] of stack for that margin.
 
 use boa_engine::object::builtins::JsArray;
@@ -48,6 +51,11 @@ pub struct Rules {
     pub stringify_too_deep: (&'static str, &'static str),
     /// The error `JSON.stringify` throws on a cycle.
     pub stringify_cycle: (&'static str, &'static str),
+    /// Deepest nesting the written-out `JSON.stringify` (`nesting.js`, for
+    /// values with getters, proxies, `toJSON` or a replacer function)
+    /// accepts: its JavaScript recursion must stay under the runtime's
+    /// recursion limit.
+    pub written_out_depth: usize,
 }
 
 /// CloudFront Functions: njs's `NJS_JSON_MAX_DEPTH` is 32 levels, one of
@@ -58,6 +66,7 @@ pub const CLOUDFRONT: Rules = Rules {
     parse_too_deep: "Nested too deep",
     stringify_too_deep: ("TypeError", "Nested too deep or a cyclic structure"),
     stringify_cycle: ("TypeError", "Nested too deep or a cyclic structure"),
+    written_out_depth: 31,
 };
 
 /// Lambda@Edge (Node.js): V8 parses any depth (here serde_json's 128
@@ -68,6 +77,7 @@ pub const NODE: Rules = Rules {
     parse_too_deep: "Nested too deep",
     stringify_too_deep: ("RangeError", "Maximum call stack size exceeded"),
     stringify_cycle: ("TypeError", "Converting circular structure to JSON"),
+    written_out_depth: 300,
 };
 
 /// Install `nesting.js` in the current realm.
@@ -97,6 +107,12 @@ pub fn install(ctx: &mut Context, rules: Rules) -> JsResult<()> {
     errors.set(js_string!("deep"), deep, false, ctx)?;
     let cycle = error(rules.stringify_cycle, ctx)?;
     errors.set(js_string!("cycle"), cycle, false, ctx)?;
+    errors.set(
+        js_string!("depth"),
+        JsValue::new(rules.written_out_depth as f64),
+        false,
+        ctx,
+    )?;
     script.call(
         &JsValue::undefined(),
         &[parse.into(), nesting.into(), errors.into()],
@@ -130,8 +146,9 @@ fn parse(args: &[JsValue], rules: Rules, ctx: &mut Context) -> JsResult<JsValue>
 }
 
 /// 0 when `value` nests at most `max_depth` levels, 1 when deeper, 2 when
-/// it is cyclic. Reads own data properties of ordinary objects and arrays
-/// only (proxies and functions are leaves), without recursion.
+/// it is cyclic, 3 when it holds what only running code can tell (a proxy,
+/// an accessor property, a `toJSON`). Reads own data properties of ordinary
+/// objects and arrays, runs no JavaScript and does not recurse.
 fn nesting(value: &JsValue, max_depth: usize, ctx: &mut Context) -> JsResult<u8> {
     let Some(root) = value.as_object() else {
         return Ok(0);
@@ -141,8 +158,13 @@ fn nesting(value: &JsValue, max_depth: usize, ctx: &mut Context) -> JsResult<u8>
     let mut path: Vec<JsObject> = Vec::new();
     let mut pending: Vec<(JsObject, usize)> = vec![(root.clone(), 1)];
     while let Some((o, depth)) = pending.pop() {
-        if o.is_callable() || o.is::<boa_engine::builtins::proxy::Proxy>() {
+        if o.is_callable() {
             continue;
+        }
+        if o.is::<boa_engine::builtins::proxy::Proxy>()
+            || o.has_property(js_string!("toJSON"), ctx)?
+        {
+            return Ok(3);
         }
         path.truncate(depth - 1);
         if depth > max_depth {
@@ -155,8 +177,14 @@ fn nesting(value: &JsValue, max_depth: usize, ctx: &mut Context) -> JsResult<u8>
         }
         path.push(o.clone());
         for key in o.own_property_keys(ctx)? {
-            if let Some(child) = super::own_data_value(&o, &key).and_then(|v| v.as_object()) {
-                pending.push((child, depth + 1));
+            let Some(desc) = o.borrow().properties().get(&key) else {
+                continue;
+            };
+            if desc.is_accessor_descriptor() {
+                return Ok(3);
+            }
+            if let Some(child) = desc.value().and_then(JsValue::as_object) {
+                pending.push((child.clone(), depth + 1));
             }
         }
     }
