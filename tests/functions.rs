@@ -1438,6 +1438,11 @@ fn deep_nesting_is_an_error_not_a_crash() {
             assert_eq!(eval2("String([[1, [2]], 3])"), "1,2,3");
             assert_eq!(eval2("[[1, [2]], 3].toLocaleString()"), "1,2,3");
             assert_eq!(eval2("[[1, [2, [3]]], 4].flat(Infinity)"), json!([1, 2, 3, 4]));
+            // boa 0.22 panics on this one; the engine is spared.
+            assert_eq!(
+                eval2("['abc'.at(-1e20), 'abc'.at(-1), 'abc'.at(1e20), 'abc'.at(), String.prototype.at.length, String.prototype.at.name]"),
+                json!([null, "c", null, "a", 1, "at"])
+            );
         })
         .unwrap()
         .join()

@@ -117,6 +117,17 @@
   var define = function (o, name) {
     Object.defineProperty(o, name, { value: methods[name], writable: true, enumerable: false, configurable: true });
   };
+  // Not a nesting bound, but shared by both runtimes the same way: boa
+  // 0.22's String.prototype.at panics on a large negative index ('a'.at(-1e20)).
+  var stringAt = String.prototype.at;
+  if (typeof stringAt === 'function') {
+    methods.at = function at(index) {
+      if (this === null || this === undefined) return stringAt.call(this, 0);
+      var n = Math.trunc(Number(index)) || 0;
+      return n < -9007199254740991 ? undefined : stringAt.call(this, n);
+    };
+    define(String.prototype, 'at');
+  }
   define(JSON, 'parse');
   define(JSON, 'stringify');
   define(Array.prototype, 'toString');
