@@ -1438,6 +1438,21 @@ fn deep_nesting_is_an_error_not_a_crash() {
             assert_eq!(eval2("String([[1, [2]], 3])"), "1,2,3");
             assert_eq!(eval2("[[1, [2]], 3].toLocaleString()"), "1,2,3");
             assert_eq!(eval2("[[1, [2, [3]]], 4].flat(Infinity)"), json!([1, 2, 3, 4]));
+            // Arrays whose own toString is join, and absurd lengths: errors.
+            let f = func(
+                "function handler(event) { var v = []; for (var i = 0; i < 30000; i++) { v = [v]; v.toString = Array.prototype.join; } return {statusCode: 200, body: String(v)}; }",
+                Dialect::CloudFrontJs2,
+            );
+            assert!(!test::run(&f, &request_event()).succeeded());
+            let huge = "(function () { var a = []; a.length = 4294967295; function t(f) { try { f(); return 'ok'; } catch (e) { return e.name; } }
+                return [t(function () { a.join(); }), t(function () { JSON.stringify(a); }), t(function () { JSON.stringify({a: a}, function (k, v) { return v; }); }),
+                        t(function () { Array.prototype.join.call({length: 1e15}); }), [1, 2].join('-')]; })()";
+            assert_eq!(eval2(huge), json!(["RangeError", "RangeError", "RangeError", "RangeError", "1-2"]));
+            // Source nested deeper than the parser can take: a load error.
+            let nested = format!("function handler(event) {{ return {}1{}; }}", "(".repeat(300), ")".repeat(300));
+            let e = CloudFrontFunction::from_code("t", &nested, Dialect::CloudFrontJs2, None, BUDGET)
+                .expect_err("nested");
+            assert!(e.to_string().contains("nested more than"), "{e}");
             // boa 0.22 panics on this one; the engine is spared.
             assert_eq!(
                 eval2("['abc'.at(-1e20), 'abc'.at(-1), 'abc'.at(1e20), 'abc'.at(), String.prototype.at.length, String.prototype.at.name]"),
@@ -1485,5 +1500,21 @@ fn redeclarations_in_a_function_body_are_syntax_errors() {
         "try { throw 1; } catch (e) { var e; }",
     ] {
         assert!(load(body).is_ok(), "{body}");
+    }
+}
+
+/// A generated response cannot carry framing or other read-only headers,
+/// nor an interim (1xx) status: the edge's 502, never a broken connection.
+#[test]
+fn generated_responses_with_framing_headers_or_interim_statuses_are_rejected() {
+    for result in [
+        "{statusCode: 200, headers: {'transfer-encoding': {value: 'chunked'}}}",
+        "{statusCode: 200, headers: {'content-length': {value: '3'}}, body: 'abc'}",
+        "{statusCode: 100}",
+        "{statusCode: 302, headers: {location: {value: '/x'}}}",
+    ] {
+        let r = run2(&format!("function handler(event) {{ return {result}; }}"));
+        let rejected = !r.succeeded() || r.edge_error.is_some();
+        assert_eq!(rejected, !result.contains("302"), "{result}: {r:?}");
     }
 }

@@ -682,6 +682,24 @@ async fn deep_nesting_gets_node_answers_not_a_crash() {
     };"#;
     let (_d, f) = function(src, RuntimeKind::Embedded, |_| {});
     assert!(f.viewer_request(&cx(), &request(), None).await.is_err());
+    // A result holding an absurdly long sparse array: an error, not 4 billion nulls.
+    let src = r#"exports.handler = async () => {
+        const a = []; a[2 ** 32 - 2] = 1;
+        return { status: '200', headers: { 'x-a': [{ value: 'v', extra: a }] } };
+    };"#;
+    let (_d, f) = function(src, RuntimeKind::Embedded, |_| {});
+    assert!(f.viewer_request(&cx(), &request(), None).await.is_err());
+    // A handler file nested deeper than the parser can take: a load error.
+    let (dir, path) = handler_file(&format!(
+        "exports.handler = async (e) => {}e{};",
+        "(".repeat(300),
+        ")".repeat(300)
+    ));
+    let e = LambdaFunction::start(LambdaSpec::new("t", path, RuntimeKind::Embedded))
+        .expect_err("nested")
+        .to_string();
+    assert!(e.contains("nested more than"), "{e}");
+    drop(dir);
     // Nested arrays joined by recursion: an error for this invocation only.
     let src = r#"exports.handler = async (event) => {
         const r = event.Records[0].cf.request;

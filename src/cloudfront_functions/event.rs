@@ -645,7 +645,8 @@ pub fn check_at_edge(event: &Event, out: &Output) -> Result<(), FunctionError> {
 
 /// A status code a function may return.
 pub fn status_code(code: u16) -> Result<StatusCode, FunctionError> {
-    if !(100..=599).contains(&code) {
+    // A 1xx is an interim answer, never a response a function can give.
+    if !(200..=599).contains(&code) {
         return Err(validation(format!("invalid statusCode {code}")));
     }
     StatusCode::from_u16(code).map_err(|_| validation(format!("invalid statusCode {code}")))
@@ -675,10 +676,12 @@ pub fn response_headers(
         Some(o) => (&o.headers, o.cookies.as_slice()),
         None => (&empty, &[][..]),
     };
-    // A generated response has no read-only headers to compare against.
+    // A generated response has nothing to compare against: the request's
+    // read-only headers (`Content-Length`, `Transfer-Encoding`...) count as
+    // added, as Lambda@Edge's do (the edge frames the body itself).
     let mut headers = match original {
         Some(_) => headers_from_fields(event, &out.headers, orig_headers)?,
-        None => headers_from_fields(EventType::ViewerResponse, &out.headers, &empty)?,
+        None => headers_from_fields(EventType::ViewerRequest, &out.headers, &empty)?,
     };
     let cookies = set_cookie_values(&out.cookies, orig_cookies)?;
     if headers.len() + cookies.len() > crate::headers::MAX_FUNCTION_HEADER_LINES {

@@ -194,6 +194,13 @@ fn read_object(obj: &JsObject, ctx: &mut Context, ancestors: &mut Vec<JsObject>)
     }
     if obj.is_array() {
         let len = obj.get(js_string!("length"), ctx)?.to_length(ctx)?;
+        // Each element takes a byte at least: a longer array cannot fit a
+        // Lambda@Edge result (1 MB at most).
+        if len > 1 << 20 {
+            return Err(JsNativeError::range()
+                .with_message("Invalid string length")
+                .into());
+        }
         let mut arr = Vec::with_capacity(usize::try_from(len).unwrap_or(0).min(1 << 16));
         for i in 0..u32::try_from(len).unwrap_or(u32::MAX) {
             let key = PropertyKey::from(i);

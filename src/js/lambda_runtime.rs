@@ -533,7 +533,7 @@ pub(super) fn lambda_context() -> Result<Context, SourceError> {
 }
 
 /// `eval` and `new Function` run, as in Node.js, on text nested no deeper
-/// than [`super::nesting::MAX_EVAL_NESTING`].
+/// than [`super::nesting::MAX_SOURCE_NESTING`].
 struct LambdaHooks;
 
 impl boa_engine::context::HostHooks for LambdaHooks {
@@ -551,7 +551,7 @@ impl boa_engine::context::HostHooks for LambdaHooks {
             .map(|s| super::nesting::bracket_depth(s.as_str().iter()))
             .max()
             .unwrap_or(0);
-        if depth > super::nesting::MAX_EVAL_NESTING {
+        if depth > super::nesting::MAX_SOURCE_NESTING {
             return Err(JsNativeError::range()
                 .with_message("Maximum call stack size exceeded")
                 .into());
@@ -673,6 +673,16 @@ const MODULE_PARAMS: &str = "exports, require, module, __filename, __dirname";
 /// The header sits on the first line of the source, so line numbers in
 /// errors are the file's own.
 fn compile_factory(source: &str, ctx: &mut Context) -> Result<JsObject, SourceError> {
+    if super::nesting::bracket_depth(source.encode_utf16()) > super::nesting::MAX_SOURCE_NESTING {
+        return Err(SourceError {
+            line: None,
+            column: None,
+            message: format!(
+                "SyntaxError: code nested more than {} brackets deep",
+                super::nesting::MAX_SOURCE_NESTING
+            ),
+        });
+    }
     let source = esm_to_commonjs(source);
     let header = format!("(function ({FACTORY_PARAMS}) {{ return (function ({MODULE_PARAMS}) {{");
     let wrapped = format!("{header}{source}\n}})({MODULE_PARAMS}); }})");

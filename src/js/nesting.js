@@ -3,11 +3,12 @@
 // Called as (parse, nesting, errors): the native parse, the native nesting
 // check (value[, depth]: 0 fine, 1 deeper than depth, by default the
 // runtime's JSON depth, 2 cyclic, 3 not knowable without running code: a
-// getter, a proxy or a toJSON) and the errors to throw, with the depth the
-// written-out stringify below accepts.
+// getter, a proxy or a toJSON, 4 an array longer than errors.maxLength) and
+// the errors to throw, with the depth the written-out stringify accepts.
 (function (parseNative, nesting, errors) {
   'use strict';
   var parse = JSON.parse, stringify = JSON.stringify, toString = Array.prototype.toString;
+  var join = Array.prototype.join;
   var flat = Array.prototype.flat, isArray = Array.isArray, keys = Object.keys;
   var deep = function () { return new errors.deep[0](errors.deep[1]); };
   var cycle = function () { return new errors.cycle[0](errors.cycle[1]); };
@@ -54,6 +55,7 @@
       var outer = indent, parts = [], open, close;
       indent += gap;
       if (isArray(v)) {
+        if (v.length > errors.maxLength) throw new RangeError('Invalid string length');
         for (var i = 0, n = v.length; i < n; i++) {
           var e = property(v, String(i));
           parts.push(e === undefined ? 'null' : e);
@@ -86,6 +88,7 @@
         if (n === 1) throw deep();
         if (n === 2) throw cycle();
         if (n === 3) return writtenOut(value, replacer, space);
+        if (n === 4) throw new RangeError('Invalid string length');
       }
       return stringify(value, replacer, space);
     },
@@ -93,6 +96,13 @@
     // recursion limit bounds it.
     toString() {
       return toString.call(this);
+    },
+    // join too, as an array's own `toString` may be `join` itself; an
+    // array-like too long for any string is refused before the native walk.
+    join(separator) {
+      var n = Number(Object(this).length);
+      if (n > errors.maxLength) throw new RangeError('Invalid string length');
+      return join.call(this, separator);
     },
     // Written out (boa's joins with ', ', V8 and njs with ','): a
     // JavaScript frame per level as well.
@@ -131,6 +141,7 @@
   define(JSON, 'parse');
   define(JSON, 'stringify');
   define(Array.prototype, 'toString');
+  define(Array.prototype, 'join');
   define(Array.prototype, 'toLocaleString');
   if (typeof flat === 'function') define(Array.prototype, 'flat');
 })

@@ -56,6 +56,9 @@ pub struct Rules {
     /// accepts: its JavaScript recursion must stay under the runtime's
     /// recursion limit.
     pub written_out_depth: usize,
+    /// Longest array (or array-like) `join` and `JSON.stringify` walk: a
+    /// longer one could only make a string past the runtime's memory.
+    pub max_length: usize,
 }
 
 /// CloudFront Functions: njs's `NJS_JSON_MAX_DEPTH` is 32 levels, one of
@@ -67,6 +70,8 @@ pub const CLOUDFRONT: Rules = Rules {
     stringify_too_deep: ("TypeError", "Nested too deep or a cyclic structure"),
     stringify_cycle: ("TypeError", "Nested too deep or a cyclic structure"),
     written_out_depth: 31,
+    // A function has 2 MB of memory (spec §4.6); each element takes a byte.
+    max_length: 2 * 1024 * 1024,
 };
 
 /// Lambda@Edge (Node.js): V8 parses any depth (here serde_json's 128
@@ -78,6 +83,8 @@ pub const NODE: Rules = Rules {
     stringify_too_deep: ("RangeError", "Maximum call stack size exceeded"),
     stringify_cycle: ("TypeError", "Converting circular structure to JSON"),
     written_out_depth: 300,
+    // V8's longest string is about 2^29 characters.
+    max_length: 1 << 29,
 };
 
 /// Install `nesting.js` in the current realm.
@@ -94,7 +101,9 @@ pub fn install(ctx: &mut Context, rules: Rules) -> JsResult<()> {
             Some(d) if d >= 1.0 => d as usize,
             _ => rules.max_depth,
         };
-        Ok(JsValue::new(nesting(&value, depth, ctx)? as i32))
+        Ok(JsValue::new(
+            nesting(&value, depth, rules.max_length as u64, ctx)? as i32,
+        ))
     })
     .to_js_function(ctx.realm());
     let global = ctx.global_object();
@@ -110,6 +119,12 @@ pub fn install(ctx: &mut Context, rules: Rules) -> JsResult<()> {
     errors.set(
         js_string!("depth"),
         JsValue::new(rules.written_out_depth as f64),
+        false,
+        ctx,
+    )?;
+    errors.set(
+        js_string!("maxLength"),
+        JsValue::new(rules.max_length as f64),
         false,
         ctx,
     )?;
@@ -147,9 +162,10 @@ fn parse(args: &[JsValue], rules: Rules, ctx: &mut Context) -> JsResult<JsValue>
 
 /// 0 when `value` nests at most `max_depth` levels, 1 when deeper, 2 when
 /// it is cyclic, 3 when it holds what only running code can tell (a proxy,
-/// an accessor property, a `toJSON`). Reads own data properties of ordinary
+/// an accessor property, a `toJSON`), 4 when it holds an array longer than
+/// `max_length`. Reads own data properties of ordinary
 /// objects and arrays, runs no JavaScript and does not recurse.
-fn nesting(value: &JsValue, max_depth: usize, ctx: &mut Context) -> JsResult<u8> {
+fn nesting(value: &JsValue, max_depth: usize, max_length: u64, ctx: &mut Context) -> JsResult<u8> {
     let Some(root) = value.as_object() else {
         return Ok(0);
     };
@@ -167,6 +183,9 @@ fn nesting(value: &JsValue, max_depth: usize, ctx: &mut Context) -> JsResult<u8>
             return Ok(3);
         }
         path.truncate(depth - 1);
+        if o.is_array() && o.get(js_string!("length"), ctx)?.to_length(ctx)? > max_length {
+            return Ok(4);
+        }
         if depth > max_depth {
             let cyclic = path.iter().any(|p| JsObject::equals(p, &o))
                 || path
@@ -209,8 +228,10 @@ pub fn bracket_depth(code: impl IntoIterator<Item = u16>) -> usize {
     deepest
 }
 
-/// Deepest bracket nesting `eval` and `new Function` compile (Lambda@Edge;
-/// CloudFront Functions refuse both): boa's parser recurses natively, about
-/// twenty frames per level, so deeper text is refused with the RangeError
-/// V8 gives when its stack runs out.
-pub const MAX_EVAL_NESTING: usize = 1_000;
+/// Deepest bracket nesting the engine parses: a function's file, and the
+/// text of `eval` and `new Function` (Lambda@Edge; CloudFront Functions
+/// refuse both). boa's parser recurses natively, some 25 KB of stack per
+/// level in a release build, and a config loads on the main thread (8 MB):
+/// deeper text is a syntax error at load, and the RangeError V8 gives when
+/// its stack runs out in `eval`. Real code nests a few dozen levels.
+pub const MAX_SOURCE_NESTING: usize = 200;
