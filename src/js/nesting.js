@@ -1,5 +1,6 @@
-// JSON.parse, JSON.stringify and Array.prototype.toString for both runtimes,
-// evaluated once per realm before the runtime's prelude (see nesting.rs).
+// JSON.parse and JSON.stringify, and Array.prototype's toString, join,
+// toLocaleString and flat, for both runtimes, evaluated once per realm before
+// the runtime's prelude (see nesting.rs).
 // Called as (parse, nesting, errors): the native parse, the native nesting
 // check (value[, depth]: 0 fine, 1 deeper than depth, by default the
 // runtime's JSON depth, 2 cyclic, 3 not knowable without running code: a
