@@ -1453,6 +1453,19 @@ fn deep_nesting_is_an_error_not_a_crash() {
             let e = CloudFrontFunction::from_code("t", &nested, Dialect::CloudFrontJs2, None, BUDGET)
                 .expect_err("nested");
             assert!(e.to_string().contains("nested more than"), "{e}");
+            // A prototype cycle through a proxy: refused when it is made.
+            assert_eq!(
+                eval2("(function () { var o = {}, out = [];
+                    function t(f) { try { return String(f()); } catch (e) { return e.name; } }
+                    out.push(t(function () { Object.setPrototypeOf(o, new Proxy(o, {})); return o.y; }));
+                    out.push(t(function () { o.__proto__ = new Proxy(o, {}); return o.y; }));
+                    out.push(t(function () { Reflect.setPrototypeOf(o, Proxy.revocable(o, {}).proxy); return o.y; }));
+                    out.push(t(function () { return Object.create(new Proxy({x: 1}, {})).x; }));
+                    out.push(t(function () { return Proxy({}, {}); }));
+                    out.push([Proxy.name, Proxy.length, 'prototype' in Proxy].join());
+                    return out; })()"),
+                json!(["TypeError", "TypeError", "TypeError", "1", "TypeError", "Proxy,2,false"])
+            );
             // boa 0.22 panics on this one; the engine is spared.
             assert_eq!(
                 eval2("['abc'.at(-1e20), 'abc'.at(-1), 'abc'.at(1e20), 'abc'.at(), String.prototype.at.length, String.prototype.at.name]"),

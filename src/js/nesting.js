@@ -1,6 +1,7 @@
-// JSON.parse and JSON.stringify, and Array.prototype's toString, join,
-// toLocaleString and flat, for both runtimes, evaluated once per realm before
-// the runtime's prelude (see nesting.rs).
+// JSON.parse and JSON.stringify, Array.prototype's toString, join,
+// toLocaleString and flat, Proxy and the prototype setters, for both
+// runtimes, evaluated once per realm before the runtime's prelude (see
+// nesting.rs).
 // Called as (parse, nesting, errors): the native parse, the native nesting
 // check (value[, depth]: 0 fine, 1 deeper than depth, by default the
 // runtime's JSON depth, 2 cyclic, 3 not knowable without running code: a
@@ -128,6 +129,57 @@
   var define = function (o, name) {
     Object.defineProperty(o, name, { value: methods[name], writable: true, enumerable: false, configurable: true });
   };
+  // Property lookup follows the prototype chain natively, through a proxy
+  // to its target: a prototype cycle through a proxy
+  // (Object.setPrototypeOf(o, new Proxy(o, {}))) would recurse without end.
+  // Proxies made by the Proxy constructor are remembered with their target,
+  // and setting a prototype that leads back to the object through one is a
+  // TypeError, as an ordinary cycle is.
+  if (typeof Proxy === 'function') {
+    var RealProxy = Proxy, targets = new WeakMap(), getPrototypeOf = Object.getPrototypeOf;
+    var makeProxy = function (target, handler) {
+      if (new.target === undefined) throw new TypeError("Constructor Proxy requires 'new'");
+      var p = new RealProxy(target, handler);
+      targets.set(p, target);
+      return p;
+    };
+    var ProxyCtor = makeProxy.bind(null);
+    Object.defineProperty(ProxyCtor, 'name', { value: 'Proxy', configurable: true });
+    var revocable = {
+      revocable(target, handler) {
+        var r = RealProxy.revocable(target, handler);
+        targets.set(r.proxy, target);
+        return r;
+      }
+    }.revocable;
+    Object.defineProperty(ProxyCtor, 'revocable', { value: revocable, writable: true, enumerable: false, configurable: true });
+    Object.defineProperty(globalThis, 'Proxy', { value: ProxyCtor, writable: true, enumerable: false, configurable: true });
+    var cyclic = function (o, proto) {
+      for (var p = proto, steps = 0; p !== null && (typeof p === 'object' || typeof p === 'function') && steps < 1000000; steps++) {
+        if (p === o) return steps > 0;
+        p = targets.has(p) ? targets.get(p) : getPrototypeOf(p);
+      }
+      return false;
+    };
+    var guard = function (o, proto) {
+      if (cyclic(o, proto)) throw new TypeError('Cyclic __proto__ value');
+    };
+    var setPrototypeOf = Object.setPrototypeOf, reflectSet = Reflect.setPrototypeOf;
+    var protoDesc = Object.getOwnPropertyDescriptor(Object.prototype, '__proto__');
+    var setters = {
+      setPrototypeOf(o, proto) { guard(o, proto); return setPrototypeOf(o, proto); },
+      reflectSetPrototypeOf(o, proto) { guard(o, proto); return reflectSet(o, proto); },
+      set __proto__(proto) { guard(this, proto); protoDesc.set.call(this, proto); }
+    };
+    Object.defineProperty(Object, 'setPrototypeOf', { value: setters.setPrototypeOf, writable: true, enumerable: false, configurable: true });
+    var rs = setters.reflectSetPrototypeOf;
+    Object.defineProperty(rs, 'name', { value: 'setPrototypeOf', configurable: true });
+    Object.defineProperty(Reflect, 'setPrototypeOf', { value: rs, writable: true, enumerable: false, configurable: true });
+    if (protoDesc && protoDesc.set) {
+      var set = Object.getOwnPropertyDescriptor(setters, '__proto__').set;
+      Object.defineProperty(Object.prototype, '__proto__', { get: protoDesc.get, set: set, enumerable: false, configurable: true });
+    }
+  }
   // Not a nesting bound, but shared by both runtimes the same way: boa
   // 0.22's String.prototype.at panics on a large negative index ('a'.at(-1e20)).
   var stringAt = String.prototype.at;

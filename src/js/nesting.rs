@@ -23,6 +23,11 @@
 //!   of each runtime); `flat` refuses, with a RangeError, an array nested
 //!   more than 5,000 levels when asked to flatten more than one.
 //!
+//! - Setting a prototype (`Object.setPrototypeOf`, `Reflect.setPrototypeOf`,
+//!   `__proto__`) that leads back to the object through a proxy's target is
+//!   refused, as an ordinary cycle is (boa's property lookup would follow it
+//!   without end); the `Proxy` constructor remembers each proxy's target.
+//!
 //! Long prototype or proxy chains are not bounded (boa's property lookup
 //! recurses along them); reaching the end of the stack through those takes
 //! a hundred thousand links or more, built on purpose. The threads that run JavaScript get
