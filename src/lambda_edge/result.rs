@@ -566,17 +566,25 @@ fn custom_headers(
         .map(Some)
 }
 
+/// Letters, digits, `-`, `.` and `_` only: no port, no control characters,
+/// no non-ASCII (an internationalized name goes in its `xn--` form).
+fn host_name_bytes(domain: &str) -> bool {
+    domain
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'))
+}
+
 fn parse_custom_origin(c: &Value) -> Result<OriginOverride, LambdaError> {
     const W: &str = "request.origin.custom";
     let domain = string_field(c, "domainName", W)?
         .ok_or_else(|| invalid(format!("{W}.domainName is required")))?;
     if domain.is_empty()
         || domain.len() > 253
-        || domain.contains(':')
+        || !host_name_bytes(domain)
         || domain.parse::<std::net::IpAddr>().is_ok()
     {
         return Err(invalid(format!(
-            "{W}.domainName \"{domain}\" must be a host name (at most 253 characters, no port, not an IP address)"
+            "{W}.domainName {domain:?} must be a host name (at most 253 characters, no port, not an IP address)"
         )));
     }
     let port = c
@@ -619,9 +627,13 @@ fn parse_s3_origin(s: &Value) -> Result<OriginOverride, LambdaError> {
     const W: &str = "request.origin.s3";
     let domain = string_field(s, "domainName", W)?
         .ok_or_else(|| invalid(format!("{W}.domainName is required")))?;
-    if domain.is_empty() || domain.len() > 128 || domain.bytes().any(|b| b.is_ascii_uppercase()) {
+    if domain.is_empty()
+        || domain.len() > 128
+        || domain.bytes().any(|b| b.is_ascii_uppercase())
+        || !host_name_bytes(domain)
+    {
         return Err(invalid(format!(
-            "{W}.domainName \"{domain}\" must be lowercase and at most 128 characters"
+            "{W}.domainName {domain:?} must be a lowercase host name of at most 128 characters"
         )));
     }
     match string_field(s, "authMethod", W)? {
@@ -1035,6 +1047,9 @@ mod tests {
         for bad in [
             json!({"custom": {"domainName": "127.0.0.1", "port": 80, "protocol": "http"}}),
             json!({"custom": {"domainName": "a:80", "port": 80, "protocol": "http"}}),
+            json!({"custom": {"domainName": "a.example\r\nx: y", "port": 80, "protocol": "http"}}),
+            json!({"custom": {"domainName": "bücher.example", "port": 80, "protocol": "http"}}),
+            json!({"s3": {"domainName": "bucket\n.s3.amazonaws.com"}}),
             json!({"custom": {"domainName": "a.example", "port": 81, "protocol": "http"}}),
             json!({"custom": {"domainName": "a.example", "port": 80, "protocol": "ftp"}}),
             json!({"custom": {"domainName": "a.example", "port": 80, "protocol": "http", "path": "/x/"}}),
