@@ -9,6 +9,27 @@ use std::net::SocketAddr;
 
 use http::{HeaderMap, Method, Version};
 
+/// The viewer's request body failed while it streamed to the origin (a
+/// malformed chunk, a connection cut mid-body): the viewer's fault, which
+/// CloudFront answers with 400, not the origin's.
+#[derive(Debug, thiserror::Error)]
+#[error("the viewer's request body: {0}")]
+pub struct ViewerBodyError(#[source] pub crate::body::BoxError);
+
+impl ViewerBodyError {
+    /// Whether `err` or one of its causes is a [`ViewerBodyError`].
+    pub fn caused(err: &(dyn std::error::Error + 'static)) -> bool {
+        let mut cur = Some(err);
+        while let Some(e) = cur {
+            if e.is::<ViewerBodyError>() {
+                return true;
+            }
+            cur = e.source();
+        }
+        false
+    }
+}
+
 /// The protocol the viewer used to reach the edge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ViewerProtocol {

@@ -430,6 +430,9 @@ impl OriginClient {
                         break;
                     }
                 }
+                Ok(Err(e)) if crate::viewer::ViewerBodyError::caused(&e) => {
+                    return Err(EdgeError::BadRequest(error_chain(&e)));
+                }
                 Ok(Err(e)) => {
                     return Err(EdgeError::OriginInvalidResponse(error_chain(&e)));
                 }

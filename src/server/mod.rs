@@ -78,7 +78,7 @@ async fn handle_guarded(
             EdgeBody::empty()
         } else {
             EdgeBody::stream(http_body_util::BodyExt::map_err(b, |e| {
-                Box::new(e) as crate::body::BoxError
+                Box::new(crate::viewer::ViewerBodyError(Box::new(e))) as crate::body::BoxError
             }))
         }
     });

@@ -207,3 +207,28 @@ async fn slow_clients_are_disconnected_after_the_header_read_timeout() {
     );
     assert_eq!(o.hits("/"), 0);
 }
+
+/// A request body the viewer breaks (a malformed chunk) is the viewer's
+/// fault: 400, as CloudFront answers, not the 502 of a failed origin.
+#[tokio::test]
+async fn a_malformed_request_body_gets_400() {
+    let o = Origin::start().await;
+    o.route("/api", Route::ok("fine"));
+    let all = "[\"GET\", \"HEAD\", \"OPTIONS\", \"PUT\", \"POST\", \"PATCH\", \"DELETE\"]";
+    let config = config_for(&o.url(), "").replacen(
+        "target_origin = \"app\"",
+        &format!(
+            "target_origin = \"app\"\ncache_policy = \"CachingDisabled\"\nallowed_methods = {all}"
+        ),
+        1,
+    );
+    let p = Proxy::start(&config).await;
+    let raw = raw_exchange(
+        p.addr,
+        b"POST /api HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nZZ\r\nbroken\r\n0\r\n\r\n",
+    )
+    .await;
+    assert!(raw.starts_with("HTTP/1.1 400"), "{raw}");
+    assert!(raw.contains("X-Cache: Error from cloudfront"), "{raw}");
+    assert_eq!(p.get("/api").await.text(), "fine");
+}
