@@ -44,14 +44,17 @@ use super::json_value;
 /// workers): address space reserved, touched only as deep as code goes.
 pub const JS_THREAD_STACK_BYTES: usize = 32 * 1024 * 1024;
 
+/// The SyntaxError `JSON.parse` throws past a runtime's `max_depth`: njs's
+/// text. Only CloudFront Functions' limit (31) is below serde_json's own
+/// (128), whose message Lambda@Edge gets instead.
+const PARSE_TOO_DEEP: &str = "Nested too deep";
+
 /// A runtime's JSON rules.
 #[derive(Debug, Clone, Copy)]
 pub struct Rules {
     /// Deepest nesting of arrays and objects `JSON.parse` and
     /// `JSON.stringify` accept.
     pub max_depth: usize,
-    /// The message of the SyntaxError `JSON.parse` throws past `max_depth`.
-    pub parse_too_deep: &'static str,
     /// The error (constructor name, message) `JSON.stringify` throws past `max_depth`.
     pub stringify_too_deep: (&'static str, &'static str),
     /// The error `JSON.stringify` throws on a cycle.
@@ -71,7 +74,6 @@ pub struct Rules {
 /// texts. It also keeps boa's JSON code far from the end of any stack.
 pub const CLOUDFRONT: Rules = Rules {
     max_depth: 31,
-    parse_too_deep: "Nested too deep",
     stringify_too_deep: ("TypeError", "Nested too deep or a cyclic structure"),
     stringify_cycle: ("TypeError", "Nested too deep or a cyclic structure"),
     written_out_depth: 31,
@@ -84,7 +86,6 @@ pub const CLOUDFRONT: Rules = Rules {
 /// 5,000 levels is within [`JS_THREAD_STACK_BYTES`] for boa.
 pub const NODE: Rules = Rules {
     max_depth: 5_000,
-    parse_too_deep: "Nested too deep",
     stringify_too_deep: ("RangeError", "Maximum call stack size exceeded"),
     stringify_cycle: ("TypeError", "Converting circular structure to JSON"),
     written_out_depth: 300,
@@ -160,7 +161,7 @@ fn parse(args: &[JsValue], rules: Rules, ctx: &mut Context) -> JsResult<JsValue>
     let value = serde_json::from_str::<serde_json::Value>(&text)
         .map_err(|e| syntax_error(e.to_string()))?;
     if json_value::depth(&value) > rules.max_depth {
-        return Err(syntax_error(rules.parse_too_deep.to_owned()));
+        return Err(syntax_error(PARSE_TOO_DEEP.to_owned()));
     }
     Ok(json_value::to_js(&value, ctx))
 }
