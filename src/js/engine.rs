@@ -55,8 +55,8 @@ use boa_engine::{
 };
 
 use super::{
-    cf_event, field_map, natives, nesting, Dialect, EdgeLocation, FunctionCode, InvocationReport,
-    InvokeOptions,
+    cf_event, field_map, for_in, natives, nesting, Dialect, EdgeLocation, FunctionCode,
+    InvocationReport, InvokeOptions,
 };
 use crate::cloudfront_functions::event::{Event, EventType};
 use crate::cloudfront_functions::kvs::KeyValueStore;
@@ -200,6 +200,8 @@ struct RuntimeRealm {
     require: JsObject,
     cf: JsObject,
     raw_query_string: Option<JsObject>,
+    /// The iterator of rewritten `for…in` loops (see [`for_in`]).
+    for_in: JsObject,
     maps: Rc<field_map::MapFunctions>,
 }
 
@@ -309,6 +311,8 @@ impl Engine {
             if let Some(f) = &raw_query_string {
                 roots.push(JsValue::from(JsObject::clone(f)));
             }
+            let for_in = for_in::iterator_function(ctx);
+            roots.push(for_in.clone().into());
             let roots = boa_engine::object::builtins::JsArray::from_iter(roots, ctx);
             let retired = rt.get(js_string!("retired"), ctx)?;
             lockdown.call(&JsValue::undefined(), &[roots.into(), retired], ctx)?;
@@ -319,6 +323,7 @@ impl Engine {
                 require,
                 cf,
                 raw_query_string,
+                for_in,
                 maps: Rc::new(maps),
             })
         })();
@@ -337,7 +342,9 @@ impl Engine {
             .realm
             .clone();
         let mut src = String::with_capacity(code.prepared.code.len() + 200);
-        src.push_str("(function (require, __cfedge) {'use strict';");
+        src.push_str("(function (require, __cfedge, ");
+        src.push_str(super::for_in::ITERATOR);
+        src.push_str(") {'use strict';");
         for (binding, module) in &code.prepared.imports {
             if module == "cloudfront" {
                 src.push_str(&format!("var {binding} = __cfedge;"));
@@ -385,12 +392,13 @@ impl Engine {
                 return (report, false);
             }
         };
-        let (realm, require, cf, raw_qs, lazy) = match self.realms.get(&code.dialect) {
+        let (realm, require, cf, raw_qs, for_in, lazy) = match self.realms.get(&code.dialect) {
             Some(r) => (
                 r.realm.clone(),
                 r.require.clone(),
                 r.cf.clone(),
                 r.raw_query_string.clone(),
+                r.for_in.clone(),
                 r.maps.clone(),
             ),
             None => {
@@ -421,7 +429,8 @@ impl Engine {
         self.clock.read.set(false);
         let previous = self.ctx.enter_realm(realm);
         let start = Instant::now();
-        let ended = self.run(&factory, &require, &cf, raw_qs.as_ref(), &lazy, event);
+        let globals = [require.into(), cf.into(), for_in.into()];
+        let ended = self.run(&factory, &globals, raw_qs.as_ref(), &lazy, event);
         report.elapsed = start.elapsed();
         self.ctx.enter_realm(previous);
         let mut retire = false;
@@ -447,18 +456,13 @@ impl Engine {
     fn run(
         &mut self,
         factory: &JsObject,
-        require: &JsObject,
-        cf: &JsObject,
+        globals: &[JsValue; 3],
         raw_qs: Option<&JsObject>,
         lazy: &field_map::MapFunctions,
         event: &Event,
     ) -> Ended {
         let ctx = &mut self.ctx;
-        let handler = match factory.call(
-            &JsValue::undefined(),
-            &[require.clone().into(), cf.clone().into()],
-            ctx,
-        ) {
+        let handler = match factory.call(&JsValue::undefined(), globals, ctx) {
             Ok(h) => h,
             Err(e) => return failure(e, ctx),
         };

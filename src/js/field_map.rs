@@ -767,6 +767,20 @@ fn run_trap(trap: Trap, args: &[JsValue], ctx: &mut Context) -> JsResult<JsValue
     }
 }
 
+/// The target of `proxy` when it is one of this invocation's maps after a
+/// flush: it forwards every operation to that target without a trap, so
+/// the target answers for it (used by `for…in`, see `for_in.rs`).
+pub(super) fn flushed_target(ctx: &Context, proxy: &JsObject) -> Option<JsObject> {
+    let st = state(ctx).ok()?;
+    let st = st.borrow();
+    st.maps.slots.iter().find_map(|slot| match slot {
+        Slot::Proxied(p) if p.flushed && JsObject::equals(&p.proxy, proxy) => {
+            Some(p.target.clone())
+        }
+        _ => None,
+    })
+}
+
 /// The live (not flushed) map whose proxy target is `target`.
 fn live_proxied<'m>(m: &'m mut Maps, target: &JsObject) -> Option<&'m mut Proxied> {
     m.slots.iter_mut().find_map(|slot| match slot {

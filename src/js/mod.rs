@@ -10,6 +10,7 @@
 mod cf_event;
 mod engine;
 mod field_map;
+mod for_in;
 mod jobs;
 mod json_value;
 pub mod lambda_runtime;

@@ -126,6 +126,13 @@ pub fn prepare(code: &str, dialect: Dialect) -> Result<PreparedSource, SourceErr
             });
         }
     }
+    // `for…in` heads as plain loops over a native iterator (see for_in.rs),
+    // kept only if the result parses (it always should).
+    if let Some(rewritten) = super::for_in::rewrite(&code, &script, &interner) {
+        if parse(&rewritten, &mut interner).is_ok() {
+            code = rewritten;
+        }
+    }
     Ok(PreparedSource { code, imports })
 }
 
