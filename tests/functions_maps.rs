@@ -172,6 +172,32 @@ fn reading_maps_matches_plain_objects() {
             "Object.getOwnPropertyDescriptor(h, 'nope') === undefined",
             json!(true),
         ),
+        // What would show an accessor sees the data property a plain
+        // object has.
+        (
+            "Object.getOwnPropertyDescriptor(q, '1').value.value",
+            json!("one"),
+        ),
+        (
+            "'get' in Object.getOwnPropertyDescriptor(h, 'host')",
+            json!(false),
+        ),
+        ("Object.getOwnPropertyDescriptors(h).host.writable", json!(true)),
+        (
+            "Reflect.getOwnPropertyDescriptor(c, 'sid').value.value",
+            json!("abc"),
+        ),
+        ("h.__lookupGetter__('host') === undefined", json!(true)),
+        (
+            "Object.create(h).__lookupSetter__('accept') === undefined",
+            json!(true),
+        ),
+        ("Object.isFrozen(Object.freeze(q))", json!(true)),
+        ("Object.isSealed(Object.seal(c))", json!(true)),
+        (
+            "(function () { try { Object.freeze(c); c.sid = {value: 'x'}; } catch (e) { return e.name; } })()",
+            json!("TypeError"),
+        ),
         ("h.host === h.host", json!(true)),
         ("h[Symbol.iterator] === undefined", json!(true)),
         ("Object.isFrozen(h)", json!(false)),
@@ -230,6 +256,18 @@ fn changing_maps_matches_plain_objects() {
         "var r = event.request; JSON.stringify(r.headers); r.cookies = r.headers; return r;",
         "var r = event.request; var k = Object.keys(r.headers); Object.defineProperty(r.headers, 'x-def', {value: {value: String(k.length)}, enumerable: true}); return r;",
         "var r = event.request; for (var n in r.headers) {} Object.freeze(r.headers); r.headers.zz = {value: 'z'}; return r;",
+        "var r = event.request; Object.defineProperty(r.headers, 'host', {writable: false}); return r;",
+        "var r = event.request; Object.defineProperty(r.headers, 'accept', {enumerable: false}); r.headers.accept.value = 'x'; return r;",
+        "var r = event.request; Object.defineProperties(r.querystring, {'1': {value: {value: 'uno'}}}); return r;",
+        "var r = event.request; Reflect.defineProperty(r.cookies, 'sid', {value: {value: 'reflect'}}); return r;",
+        "var r = event.request; Object.preventExtensions(r.headers); r.headers.host = {value: 'still'}; return r;",
+        "var r = event.request; Reflect.preventExtensions(r.headers); r.headers.host.value = 'inner'; return r;",
+        "var r = event.request; r.headers.__defineGetter__('host', function () { return {value: 'g'}; }); return r;",
+        "var r = event.request; r.headers.__defineSetter__('accept', function () {}); r.headers.accept = {value: 'lost'}; return r;",
+        "var r = event.request; var q = r.querystring; q['2'] = {value: 'deux'}; delete q.q; return r;",
+        "var r = event.request; var h = Object.create(r.headers); h.host = {value: 'child'}; r.headers.accept = h.host; return r;",
+        "var r = event.request; var h = Object.create(r.headers); h['x-new'] = {value: 'n'}; r.headers.accept = h['x-new']; return r;",
+        "var r = event.request; var h = Object.create(r.headers); Object.freeze(h); h.host = {value: 'no'}; return r;",
     ] {
         same(body, &ev);
     }

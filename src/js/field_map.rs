@@ -695,6 +695,19 @@ fn run_trap(trap: Trap, args: &[JsValue], ctx: &mut Context) -> JsResult<JsValue
             return reflect(trap, args, ctx);
         };
         let found = p.entries.iter_mut().find(|(n, _)| same_name(&k, n));
+        // An assignment through an object that inherits from the map
+        // (`Object.create(headers).host = v`) lands on that object, as it
+        // would with a plain map.
+        let receiver = arg(args, 3);
+        if trap == Trap::Set
+            && !receiver
+                .as_object()
+                .is_some_and(|r| JsObject::equals(&r, &p.proxy))
+        {
+            let has = found.is_some();
+            drop(st);
+            return set_on_receiver(has, args, ctx);
+        }
         return match (trap, found) {
             // Building plain objects runs no native helper, so the state may
             // stay borrowed while it does.
@@ -779,6 +792,24 @@ pub(super) fn flushed_target(ctx: &Context, proxy: &JsObject) -> Option<JsObject
         }
         _ => None,
     })
+}
+
+/// `Reflect.set` for an assignment that reaches the map from an object
+/// inheriting from it: when the map has the entry (a writable data
+/// property on a plain map), through a stand-in that has it, so that the
+/// receiver gets its own property; when not, through the target.
+fn set_on_receiver(has: bool, args: &[JsValue], ctx: &mut Context) -> JsResult<JsValue> {
+    if !has {
+        return reflect(Trap::Set, args, ctx);
+    }
+    let key = arg(args, 1).to_property_key(ctx)?;
+    let holder = obj(ctx);
+    holder.insert_property(key, data_property(JsValue::undefined()));
+    let mut args = args.to_vec();
+    if let Some(first) = args.first_mut() {
+        *first = holder.into();
+    }
+    reflect(Trap::Set, &args, ctx)
 }
 
 /// The live (not flushed) map whose proxy target is `target`.
