@@ -54,9 +54,11 @@ fn response_event() -> Event {
     .unwrap()
 }
 
-/// Replaces every map of the event by a plain deep copy.
+/// Replaces every map of the event by a plain deep copy (and a
+/// viewer-response event's request, built on first read, by a plain object).
 const PLAIN: &str = "
   function plain(o) { return JSON.parse(JSON.stringify(o)); }
+  if (event.response) Object.defineProperty(event, 'request', {value: plain(event.request), writable: true, enumerable: true, configurable: true});
   event.request.querystring = plain(event.request.querystring);
   event.request.headers = plain(event.request.headers);
   event.request.cookies = plain(event.request.cookies);
@@ -288,6 +290,17 @@ fn response_maps_match_plain_objects() {
         "var res = event.response; res.cookies = event.request.headers; return res;",
         "var res = event.response; Object.keys(res.headers).forEach(function (k) { res.headers[k].value = res.headers[k].value.toUpperCase(); }); return res;",
         "var res = event.response; res.headers['x-json'] = {value: JSON.stringify(res.cookies)}; return res;",
+        // The request, built on first read at viewer-response.
+        "var res = event.response, r = event.request; res.headers['x-req'] = {value: r.method + ' ' + r.uri + ' ' + r.headers.host.value}; return res;",
+        "var res = event.response; res.headers['x-keys'] = {value: Object.keys(event).join() + '|' + Object.keys(event.request).join()}; return res;",
+        "var res = event.response; res.headers['x-json'] = {value: JSON.stringify(event)}; return res;",
+        "var res = event.response; res.headers['x-same'] = {value: String(event.request === event.request)}; return res;",
+        "var res = event.response; event.request = {uri: '/x'}; res.headers['x-r'] = {value: event.request.uri}; return res;",
+        "var res = event.response; event.request.uri = '/y'; event.request.headers.host.value = 'h'; res.headers['x-r'] = {value: event.request.uri + event.request.headers.host.value}; return res;",
+        "var res = event.response; var child = Object.create(event); child.request = 1; res.headers['x-r'] = {value: String(child.request) + typeof event.request}; return res;",
+        "var res = event.response; Object.freeze(event); try { event.request = 1; } catch (e) { res.headers['x-e'] = {value: e.name}; } return res;",
+        "var res = event.response; delete event.request; res.headers['x-r'] = {value: typeof event.request}; return res;",
+        "var res = event.response; res.headers = event.request.headers; return res;",
     ] {
         same(body, &ev);
     }

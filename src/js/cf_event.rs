@@ -6,7 +6,7 @@
 
 use boa_engine::builtins::object::OrdinaryObject;
 use boa_engine::object::builtins::JsArray;
-use boa_engine::property::{PropertyDescriptor, PropertyKey};
+use boa_engine::property::PropertyKey;
 use boa_engine::{js_string, Context, JsObject, JsResult, JsString, JsValue};
 
 use super::field_map::{obj, put, Entry, MapFunctions, MapValue, Part};
@@ -43,23 +43,26 @@ pub fn build(
     let v = obj(ctx);
     put(&v, js_string!("ip"), s(&ev.viewer_ip));
     put(&e, js_string!("viewer"), v);
-    let r = obj(ctx);
-    put(&r, js_string!("method"), s(&ev.request.method));
-    put(&r, js_string!("uri"), s(&ev.request.uri));
-    maps.install(&r, Part::RequestQuerystring);
-    maps.install(&r, Part::RequestHeaders);
-    maps.install(&r, Part::RequestCookies);
-    if let Some(f) = raw_qs {
-        r.insert_property(
-            js_string!("rawQueryString"),
-            PropertyDescriptor::builder()
-                .value(f.clone())
-                .writable(true)
-                .enumerable(false)
-                .configurable(true),
+    // A viewer-response function rarely reads the request, which is not
+    // part of its result: it is built on first read (see field_map.rs).
+    let request = if ev.context.event_type == EventType::ViewerResponse {
+        maps.install_request(&e);
+        Err((
+            ev.request.method.clone(),
+            ev.request.uri.clone(),
+            raw_qs.cloned(),
+        ))
+    } else {
+        let r = super::field_map::request_object(
+            &ev.request.method,
+            &ev.request.uri,
+            raw_qs,
+            maps,
+            ctx,
         );
-    }
-    put(&e, js_string!("request"), r.clone());
+        put(&e, js_string!("request"), r.clone());
+        Ok(r)
+    };
     let mut response = None;
     if let Some(resp) = &ev.response {
         let ro = obj(ctx);
@@ -72,7 +75,12 @@ pub fn build(
         put(&e, js_string!("response"), ro.clone());
         response = Some(ro);
     }
-    super::field_map::own_event(ctx, &c, &r, response.as_ref())?;
+    let objects = super::field_map::EventObjects {
+        event: &e,
+        context: &c,
+        response: response.as_ref(),
+    };
+    super::field_map::own_event(ctx, objects, request)?;
     Ok(e)
 }
 

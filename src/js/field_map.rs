@@ -215,6 +215,26 @@ pub struct Maps {
     slots: [Slot; 5],
     assigned: [Option<JsValue>; 5],
     owners: Owners,
+    /// A viewer-response event's `request`, built on first read.
+    request: LazyRequest,
+}
+
+/// A viewer-response event's `request`: most viewer-response functions
+/// never read it, and it is not part of their result, so it is an accessor
+/// on the event (like a map on its parent) that builds it on first read.
+#[derive(Debug, Default)]
+enum LazyRequest {
+    /// Built with the event (viewer-request), or no invocation.
+    #[default]
+    Eager,
+    /// Not read yet: what it is built from.
+    Pending {
+        method: String,
+        uri: String,
+        raw_qs: Option<JsObject>,
+    },
+    /// Read: the object (or what the function assigned).
+    Read(JsValue),
 }
 
 /// This invocation's event objects that carry the accessors. The accessor
@@ -223,6 +243,7 @@ pub struct Maps {
 /// outlived it) finds nothing through them.
 #[derive(Debug, Default)]
 struct Owners {
+    event: Option<JsObject>,
     request: Option<JsObject>,
     response: Option<JsObject>,
     context: Option<JsObject>,
@@ -254,19 +275,38 @@ fn reaches(this: &JsValue, owner: Option<&JsObject>) -> bool {
     false
 }
 
-/// Record this invocation's event objects (see [`Owners`]).
-pub fn own_event(
-    ctx: &Context,
-    context: &JsObject,
-    request: &JsObject,
-    response: Option<&JsObject>,
-) -> JsResult<()> {
+/// This invocation's event objects (see [`Owners`]).
+pub struct EventObjects<'a> {
+    pub event: &'a JsObject,
+    pub context: &'a JsObject,
+    pub response: Option<&'a JsObject>,
+}
+
+/// A request as [`own_event`] takes it: built, or what to build it from on
+/// first read (see [`LazyRequest`]): method, uri and `rawQueryString`.
+pub type EventRequest = Result<JsObject, (String, String, Option<JsObject>)>;
+
+/// Record this invocation's event objects (see [`Owners`]) and its request.
+pub fn own_event(ctx: &Context, objects: EventObjects<'_>, request: EventRequest) -> JsResult<()> {
     with_maps(ctx, |m| {
-        m.owners = Owners {
-            request: Some(request.clone()),
-            response: response.cloned(),
-            context: Some(context.clone()),
+        let (built, lazy) = match request {
+            Ok(r) => (Some(r), LazyRequest::Eager),
+            Err((method, uri, raw_qs)) => (
+                None,
+                LazyRequest::Pending {
+                    method,
+                    uri,
+                    raw_qs,
+                },
+            ),
         };
+        m.owners = Owners {
+            event: Some(objects.event.clone()),
+            request: built,
+            response: objects.response.cloned(),
+            context: Some(objects.context.clone()),
+        };
+        m.request = lazy;
     })
 }
 
@@ -321,6 +361,8 @@ pub struct MapFunctions {
     proxy_constructor: JsObject,
     /// `context.requestId`'s accessor pair (see [`MapFunctions::install_request_id`]).
     request_id: [JsObject; 2],
+    /// A viewer-response event's `request` accessor pair (see [`LazyRequest`]).
+    request: [JsObject; 2],
 }
 
 const TRAPS: [Trap; 8] = [
@@ -402,12 +444,17 @@ impl MapFunctions {
             function(NativeFunction::from_fn_ptr(request_id_get), 0, ctx),
             function(NativeFunction::from_fn_ptr(request_id_set), 1, ctx),
         ];
+        let request = [
+            function(NativeFunction::from_fn_ptr(request_get), 0, ctx),
+            function(NativeFunction::from_fn_ptr(request_set), 1, ctx),
+        ];
         MapFunctions {
             get,
             set,
             handler,
             proxy_constructor,
             request_id,
+            request,
         }
     }
 
@@ -418,6 +465,7 @@ impl MapFunctions {
             .chain(self.set.iter())
             .chain(std::iter::once(&self.handler))
             .chain(self.request_id.iter())
+            .chain(self.request.iter())
     }
 
     /// Put `context.requestId` on `o` as an accessor, like a map's. Reading
@@ -428,6 +476,19 @@ impl MapFunctions {
         let [get, set] = &self.request_id;
         o.insert_property(
             js_string!("requestId"),
+            PropertyDescriptor::builder()
+                .get(get.clone())
+                .set(set.clone())
+                .enumerable(true)
+                .configurable(true),
+        );
+    }
+
+    /// Put a viewer-response event's `request` on `event` as an accessor.
+    pub fn install_request(&self, event: &JsObject) {
+        let [get, set] = &self.request;
+        event.insert_property(
+            js_string!("request"),
             PropertyDescriptor::builder()
                 .get(get.clone())
                 .set(set.clone())
@@ -658,7 +719,82 @@ fn request_id_set(this: &JsValue, args: &[JsValue], ctx: &mut Context) -> JsResu
     Ok(JsValue::undefined())
 }
 
-/// The current realm's map functions, for the accessor that builds a proxy.
+/// A read of a viewer-response event's `request`: what was assigned to it,
+/// or the request, built on its first read.
+fn request_get(this: &JsValue, _: &[JsValue], ctx: &mut Context) -> JsResult<JsValue> {
+    let (method, uri, raw_qs) = {
+        let st = state(ctx)?;
+        let mut st = st.borrow_mut();
+        if !reaches(this, st.maps.owners.event.as_ref()) {
+            return Ok(JsValue::undefined());
+        }
+        match std::mem::take(&mut st.maps.request) {
+            LazyRequest::Read(v) => {
+                st.maps.request = LazyRequest::Read(v.clone());
+                return Ok(v);
+            }
+            LazyRequest::Eager => return Ok(JsValue::undefined()),
+            LazyRequest::Pending {
+                method,
+                uri,
+                raw_qs,
+            } => (method, uri, raw_qs),
+        }
+    };
+    let fns = map_functions(ctx)?;
+    let r = request_object(&method, &uri, raw_qs.as_ref(), &fns, ctx);
+    with_maps(ctx, |m| {
+        m.owners.request = Some(r.clone());
+        m.request = LazyRequest::Read(r.clone().into());
+    })?;
+    Ok(r.into())
+}
+
+/// An assignment to a viewer-response event's `request`.
+fn request_set(this: &JsValue, args: &[JsValue], ctx: &mut Context) -> JsResult<JsValue> {
+    let value = arg(args, 0);
+    if !with_maps(ctx, |m| reaches(this, m.owners.event.as_ref()))? {
+        return Ok(JsValue::undefined());
+    }
+    let fns = map_functions(ctx)?;
+    if let Some(t) = this.as_object() {
+        if assign_own(&t, js_string!("request"), &fns.request[1], &value, ctx)? {
+            return Ok(JsValue::undefined());
+        }
+    }
+    with_maps(ctx, |m| m.request = LazyRequest::Read(value))?;
+    Ok(JsValue::undefined())
+}
+
+/// The event's `request` object: method, uri, the three maps (unread) and,
+/// in 2.0, `rawQueryString`.
+pub(super) fn request_object(
+    method: &str,
+    uri: &str,
+    raw_qs: Option<&JsObject>,
+    maps: &MapFunctions,
+    ctx: &mut Context,
+) -> JsObject {
+    let r = obj(ctx);
+    put(&r, js_string!("method"), JsString::from(method));
+    put(&r, js_string!("uri"), JsString::from(uri));
+    maps.install(&r, Part::RequestQuerystring);
+    maps.install(&r, Part::RequestHeaders);
+    maps.install(&r, Part::RequestCookies);
+    if let Some(f) = raw_qs {
+        r.insert_property(
+            js_string!("rawQueryString"),
+            PropertyDescriptor::builder()
+                .value(f.clone())
+                .writable(true)
+                .enumerable(false)
+                .configurable(true),
+        );
+    }
+    r
+}
+
+/// The current realm's map functions.
 fn map_functions(ctx: &Context) -> JsResult<Rc<MapFunctions>> {
     state(ctx)?.borrow().map_functions.clone().ok_or_else(|| {
         JsNativeError::error()
