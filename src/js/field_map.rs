@@ -474,38 +474,22 @@ impl MapFunctions {
     /// keeps its result from being replayed (`cloudfront_functions::memo`).
     pub fn install_request_id(&self, o: &JsObject) {
         let [get, set] = &self.request_id;
-        o.insert_property(
-            js_string!("requestId"),
-            PropertyDescriptor::builder()
-                .get(get.clone())
-                .set(set.clone())
-                .enumerable(true)
-                .configurable(true),
-        );
+        install_accessor(o, js_string!("requestId"), get, set);
     }
 
     /// Put a viewer-response event's `request` on `event` as an accessor.
     pub fn install_request(&self, event: &JsObject) {
         let [get, set] = &self.request;
-        event.insert_property(
-            js_string!("request"),
-            PropertyDescriptor::builder()
-                .get(get.clone())
-                .set(set.clone())
-                .enumerable(true)
-                .configurable(true),
-        );
+        install_accessor(event, js_string!("request"), get, set);
     }
 
     /// Put `part` on `o` as an unread map.
     pub fn install(&self, o: &JsObject, part: Part) {
-        o.insert_property(
+        install_accessor(
+            o,
             part.key(),
-            PropertyDescriptor::builder()
-                .get(self.get[part as usize].clone())
-                .set(self.set[part as usize].clone())
-                .enumerable(true)
-                .configurable(true),
+            &self.get[part as usize],
+            &self.set[part as usize],
         );
     }
 
@@ -628,18 +612,34 @@ fn accessor_set(
     value: JsValue,
     ctx: &mut Context,
 ) -> JsResult<JsValue> {
-    if !with_maps(ctx, |m| reaches(this, m.owners.of(part)))? {
-        // An earlier invocation's event: inert.
-        return Ok(JsValue::undefined());
+    let owner = |m: &Maps| m.owners.of(part).cloned();
+    let setter = |f: &MapFunctions| f.set[part as usize].clone();
+    if keeps(this, owner, part.key(), setter, &value, ctx)? {
+        with_maps(ctx, |m| m.assigned[part as usize] = Some(value))?;
     }
-    let fns = map_functions(ctx)?;
-    if let Some(t) = this.as_object() {
-        if assign_own(&t, part.key(), &fns.set[part as usize], &value, ctx)? {
-            return Ok(JsValue::undefined());
-        }
-    }
-    with_maps(ctx, |m| m.assigned[part as usize] = Some(value))?;
     Ok(JsValue::undefined())
+}
+
+/// Whether an assignment that our accessor `key` (of `owner`, with the
+/// setter `setter` picks) receives on `this` is for the accessor to keep.
+/// Not on an earlier invocation's object (inert), nor on an object that
+/// merely inherits the accessor or a frozen owner: see [`assign_own`].
+fn keeps(
+    this: &JsValue,
+    owner: impl Fn(&Maps) -> Option<JsObject>,
+    key: JsString,
+    setter: impl Fn(&MapFunctions) -> JsObject,
+    value: &JsValue,
+    ctx: &mut Context,
+) -> JsResult<bool> {
+    if !with_maps(ctx, |m| reaches(this, owner(m).as_ref()))? {
+        return Ok(false);
+    }
+    let setter = setter(&*map_functions(ctx)?);
+    match this.as_object() {
+        Some(t) => Ok(!assign_own(&t, key, &setter, value, ctx)?),
+        None => Ok(true),
+    }
 }
 
 /// What a plain data property would do on an assignment that our accessor
@@ -706,17 +706,24 @@ fn request_id_get(this: &JsValue, _: &[JsValue], ctx: &mut Context) -> JsResult<
 /// An assignment to `context.requestId`.
 fn request_id_set(this: &JsValue, args: &[JsValue], ctx: &mut Context) -> JsResult<JsValue> {
     let value = arg(args, 0);
-    if !with_maps(ctx, |m| reaches(this, m.owners.context.as_ref()))? {
-        return Ok(JsValue::undefined());
+    let owner = |m: &Maps| m.owners.context.clone();
+    let setter = |f: &MapFunctions| f.request_id[1].clone();
+    if keeps(this, owner, js_string!("requestId"), setter, &value, ctx)? {
+        state(ctx)?.borrow_mut().request_id_value = Some(value);
     }
-    let fns = map_functions(ctx)?;
-    if let Some(t) = this.as_object() {
-        if assign_own(&t, js_string!("requestId"), &fns.request_id[1], &value, ctx)? {
-            return Ok(JsValue::undefined());
-        }
-    }
-    state(ctx)?.borrow_mut().request_id_value = Some(value);
     Ok(JsValue::undefined())
+}
+
+/// Put `key` on `o` as an enumerable, configurable accessor.
+fn install_accessor(o: &JsObject, key: JsString, get: &JsObject, set: &JsObject) {
+    o.insert_property(
+        key,
+        PropertyDescriptor::builder()
+            .get(get.clone())
+            .set(set.clone())
+            .enumerable(true)
+            .configurable(true),
+    );
 }
 
 /// A read of a viewer-response event's `request`: what was assigned to it,
@@ -753,16 +760,11 @@ fn request_get(this: &JsValue, _: &[JsValue], ctx: &mut Context) -> JsResult<JsV
 /// An assignment to a viewer-response event's `request`.
 fn request_set(this: &JsValue, args: &[JsValue], ctx: &mut Context) -> JsResult<JsValue> {
     let value = arg(args, 0);
-    if !with_maps(ctx, |m| reaches(this, m.owners.event.as_ref()))? {
-        return Ok(JsValue::undefined());
+    let owner = |m: &Maps| m.owners.event.clone();
+    let setter = |f: &MapFunctions| f.request[1].clone();
+    if keeps(this, owner, js_string!("request"), setter, &value, ctx)? {
+        with_maps(ctx, |m| m.request = LazyRequest::Read(value))?;
     }
-    let fns = map_functions(ctx)?;
-    if let Some(t) = this.as_object() {
-        if assign_own(&t, js_string!("request"), &fns.request[1], &value, ctx)? {
-            return Ok(JsValue::undefined());
-        }
-    }
-    with_maps(ctx, |m| m.request = LazyRequest::Read(value))?;
     Ok(JsValue::undefined())
 }
 
