@@ -38,6 +38,16 @@
 //! table: `Object.getOwnPropertyDescriptor(request, 'headers')` shows an
 //! accessor, and the map is a proxy (nothing in the CloudFront Functions
 //! runtime can tell a proxy from an object).
+//!
+//! A viewer-response event's `request` is lazy the same way, one level up
+//! (see [`LazyRequest`]): an accessor on the event that builds it on first
+//! read, since most viewer-response functions never read it and it is not
+//! part of their result.
+//!
+//! (Tried and not kept: maps as plain objects whose input entries are
+//! accessors, one cached getter per name. No trap runs for a missing name,
+//! but defining an accessor per entry and reading every key back cost more
+//! than the traps on a cache hit's eleven headers; figures in the README.)
 
 use boa_engine::builtins::object::OrdinaryObject;
 use boa_engine::object::builtins::JsArray;
@@ -208,8 +218,8 @@ enum Slot {
 }
 
 /// The current invocation's maps (kept in the engine's invocation state),
-/// what the function assigned to each map's property, and the objects that
-/// carry them.
+/// what the function assigned to each map's property, the objects that
+/// carry them, and a viewer-response event's request.
 #[derive(Debug, Default)]
 pub struct Maps {
     slots: [Slot; 5],
