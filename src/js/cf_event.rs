@@ -9,7 +9,7 @@ use boa_engine::object::builtins::JsArray;
 use boa_engine::property::PropertyKey;
 use boa_engine::{js_string, Context, JsObject, JsResult, JsString, JsValue};
 
-use super::field_map::{obj, put, Entry, MapFunctions, MapValue, Part};
+use super::field_map::{obj, put, Entry, EventRequest, MapFunctions, MapValue, Part};
 
 use crate::cloudfront_functions::event::{
     CookieValue, Event, EventType, Field, Fields, OutBody, OutRequest, OutResponse, Output,
@@ -47,11 +47,11 @@ pub fn build(
     // part of its result: it is built on first read (see field_map.rs).
     let request = if ev.context.event_type == EventType::ViewerResponse {
         maps.install_request(&e);
-        Err((
-            ev.request.method.clone(),
-            ev.request.uri.clone(),
-            raw_qs.cloned(),
-        ))
+        EventRequest::Later {
+            method: ev.request.method.clone(),
+            uri: ev.request.uri.clone(),
+            raw_qs: raw_qs.cloned(),
+        }
     } else {
         let r = super::field_map::request_object(
             &ev.request.method,
@@ -61,7 +61,7 @@ pub fn build(
             ctx,
         );
         put(&e, js_string!("request"), r.clone());
-        Ok(r)
+        EventRequest::Built(r)
     };
     let mut response = None;
     if let Some(resp) = &ev.response {

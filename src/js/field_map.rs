@@ -292,16 +292,28 @@ pub struct EventObjects<'a> {
     pub response: Option<&'a JsObject>,
 }
 
-/// A request as [`own_event`] takes it: built, or what to build it from on
-/// first read (see [`LazyRequest`]): method, uri and `rawQueryString`.
-pub type EventRequest = Result<JsObject, (String, String, Option<JsObject>)>;
+/// A request as [`own_event`] takes it.
+pub enum EventRequest {
+    /// Built with the event (viewer-request).
+    Built(JsObject),
+    /// To build on first read (viewer-response, see [`LazyRequest`]).
+    Later {
+        method: String,
+        uri: String,
+        raw_qs: Option<JsObject>,
+    },
+}
 
 /// Record this invocation's event objects (see [`Owners`]) and its request.
 pub fn own_event(ctx: &Context, objects: EventObjects<'_>, request: EventRequest) -> JsResult<()> {
     with_maps(ctx, |m| {
         let (built, lazy) = match request {
-            Ok(r) => (Some(r), LazyRequest::Eager),
-            Err((method, uri, raw_qs)) => (
+            EventRequest::Built(r) => (Some(r), LazyRequest::Eager),
+            EventRequest::Later {
+                method,
+                uri,
+                raw_qs,
+            } => (
                 None,
                 LazyRequest::Pending {
                     method,
@@ -745,17 +757,14 @@ fn request_get(this: &JsValue, _: &[JsValue], ctx: &mut Context) -> JsResult<JsV
         if !reaches(this, st.maps.owners.event.as_ref()) {
             return Ok(JsValue::undefined());
         }
-        match std::mem::take(&mut st.maps.request) {
-            LazyRequest::Read(v) => {
-                st.maps.request = LazyRequest::Read(v.clone());
-                return Ok(v);
-            }
+        match &mut st.maps.request {
+            LazyRequest::Read(v) => return Ok(v.clone()),
             LazyRequest::Eager => return Ok(JsValue::undefined()),
             LazyRequest::Pending {
                 method,
                 uri,
                 raw_qs,
-            } => (method, uri, raw_qs),
+            } => (std::mem::take(method), std::mem::take(uri), raw_qs.take()),
         }
     };
     let fns = map_functions(ctx)?;

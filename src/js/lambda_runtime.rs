@@ -77,6 +77,16 @@ pub struct SourceError {
     pub message: String,
 }
 
+impl From<super::source::SourceError> for SourceError {
+    fn from(e: super::source::SourceError) -> Self {
+        SourceError {
+            line: e.line.map(|l| l as usize),
+            column: e.column.map(|c| c as usize),
+            message: e.message,
+        }
+    }
+}
+
 /// Per-invocation facts exposed to the handler through its `context` object.
 #[derive(Debug, Clone)]
 pub struct InvokeInfo {
@@ -673,16 +683,7 @@ const MODULE_PARAMS: &str = "exports, require, module, __filename, __dirname";
 /// The header sits on the first line of the source, so line numbers in
 /// errors are the file's own.
 fn compile_factory(source: &str, ctx: &mut Context) -> Result<JsObject, SourceError> {
-    if super::nesting::bracket_depth(source.encode_utf16()) > super::nesting::MAX_SOURCE_NESTING {
-        return Err(SourceError {
-            line: None,
-            column: None,
-            message: format!(
-                "SyntaxError: code nested more than {} brackets deep",
-                super::nesting::MAX_SOURCE_NESTING
-            ),
-        });
-    }
+    super::source::check_nesting(source)?;
     let source = esm_to_commonjs(source);
     let header = format!("(function ({FACTORY_PARAMS}) {{ return (function ({MODULE_PARAMS}) {{");
     let wrapped = format!("{header}{source}\n}})({MODULE_PARAMS}); }})");
@@ -695,12 +696,9 @@ fn compile_factory(source: &str, ctx: &mut Context) -> Result<JsObject, SourceEr
         }
     };
     super::source::check_declarations(&wrapped).map_err(|e| {
-        let line = e.line.map(|l| l as usize);
-        SourceError {
-            line,
-            column: e.column.map(|c| column(line, c as usize)),
-            message: e.message,
-        }
+        let mut error = SourceError::from(e);
+        error.column = error.column.map(|c| column(error.line, c));
+        error
     })?;
     let value = ctx
         .eval(Source::from_bytes(wrapped.as_bytes()))

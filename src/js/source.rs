@@ -77,14 +77,7 @@ fn importable(dialect: Dialect, module: &str) -> bool {
 /// Prepare `code` for `dialect`: rewrite imports, parse (strict mode), and
 /// enforce the runtime's dialect (1.0: no `let`/`const`, no `async`).
 pub fn prepare(code: &str, dialect: Dialect) -> Result<PreparedSource, SourceError> {
-    let limit = super::nesting::MAX_SOURCE_NESTING;
-    if super::nesting::bracket_depth(code.encode_utf16()) > limit {
-        return Err(SourceError {
-            line: None,
-            column: None,
-            message: format!("SyntaxError: code nested more than {limit} brackets deep"),
-        });
-    }
+    check_nesting(code)?;
     let (mut code, mut imports) = strip_imports(code, dialect)?;
     let mut interner = Interner::default();
     let parse = |code: &str, interner: &mut Interner| {
@@ -134,6 +127,20 @@ pub fn prepare(code: &str, dialect: Dialect) -> Result<PreparedSource, SourceErr
         }
     }
     Ok(PreparedSource { code, imports })
+}
+
+/// A function's file nested deeper than the engine's parser can take
+/// ([`super::nesting::MAX_SOURCE_NESTING`]) is a syntax error at load.
+pub fn check_nesting(code: &str) -> Result<(), SourceError> {
+    let limit = super::nesting::MAX_SOURCE_NESTING;
+    if super::nesting::bracket_depth(code.encode_utf16()) > limit {
+        return Err(SourceError {
+            line: None,
+            column: None,
+            message: format!("SyntaxError: code nested more than {limit} brackets deep"),
+        });
+    }
+    Ok(())
 }
 
 /// The `SyntaxError` for a name declared twice in one function body, which
